@@ -1,0 +1,63 @@
+import { startBrokerProcess, type BrokerProcess } from './broker-process.js';
+import { printResult, type WorkloadResult } from './stats.js';
+import { runStompQueue } from './workloads/stomp-queue.js';
+import { runStompTopic } from './workloads/stomp-topic.js';
+
+/**
+ * `npm run bench -- [workload ...] [--messages N]`: starts the built broker as a child process for
+ * each workload, drives it from this process, prints one line of figures per run.
+ */
+interface Workload {
+  protocols: string[];
+  env?: Record<string, string>;
+  run(broker: BrokerProcess, messages: number | undefined): Promise<WorkloadResult[]>;
+}
+
+const BODY = 256;
+
+const workloads: Record<string, Workload> = {
+  'stomp-queue': {
+    protocols: ['stomp'],
+    run: async (b, messages) => [await runStompQueue({
+      port: b.ports.stomp!, messages: messages ?? 100_000, bodyBytes: BODY, inFlight: 1000, persistent: false,
+      producers: 1, prefetch: 1000, destination: '/queue/bench.queue', label: 'stomp-queue',
+    })],
+  },
+  'stomp-topic': {
+    protocols: ['stomp'],
+    run: async (b, messages) => [await runStompTopic({
+      port: b.ports.stomp!, messages: messages ?? 50_000, subscribers: 10, bodyBytes: BODY, inFlight: 1000,
+    })],
+  },
+};
+
+function parseArgs(argv: string[]): { names: string[]; messages: number | undefined } {
+  const names: string[] = [];
+  let messages: number | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--messages') messages = Number(argv[++i]);
+    else names.push(a);
+  }
+  return { names: names.length ? names : Object.keys(workloads), messages };
+}
+
+async function main(): Promise<void> {
+  const { names, messages } = parseArgs(process.argv.slice(2));
+  for (const name of names) {
+    const w = workloads[name];
+    if (!w) {
+      console.error(`unknown workload ${name}; known: ${Object.keys(workloads).join(', ')}`);
+      process.exitCode = 2;
+      return;
+    }
+    const broker = await startBrokerProcess(w.protocols, w.env);
+    try {
+      for (const r of await w.run(broker, messages)) printResult(r);
+    } finally {
+      await broker.stop();
+    }
+  }
+}
+
+await main();

@@ -1,0 +1,534 @@
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type {
+  ConsumerId, Core, Credentials, DeliverySink, Outcome, Principal, SessionOptions, SubscribeOptions,
+} from '../spi/core.js';
+import { BrokerError, toBrokerError } from '../spi/errors.js';
+import { DEFAULT_PRIORITY, type Address, type CoreMessage, type OutgoingMessage } from '../spi/message.js';
+import type { Store, StoreOp } from '../store/store.js';
+import { hasWildcard, validateAddress } from './address-rules.js';
+import { StoreBackedState } from './adapter-state.js';
+import { authenticate, type UserEntry } from './auth.js';
+import { Consumer } from './consumer.js';
+import { deadLetterCopy } from './dead-letter.js';
+import { MemoryGate } from './memory-gate.js';
+import { encodeMessage } from './message-codec.js';
+import { newEntry, type QueueEntry } from './queue-entry.js';
+import { Queue, type QueueHost, type RemovalCause } from './queue.js';
+import { encodeMeta, readRecoveredState, type ContainerMeta } from './recovery.js';
+import { durableKey, Router } from './router.js';
+import { compileSelector } from './selector/index.js';
+import type { SessionHost } from './session-host.js';
+import { Session } from './session.js';
+import type { Subscription } from './subscription.js';
+import type { Transaction } from './transaction.js';
+
+export interface CoreConfig {
+  brokerName: string;
+  /** Failed deliveries after the first before a message is dead-lettered (ActiveMQ's client default: 6). */
+  maxRedeliveries: number;
+  deadLetterQueue: string;
+  /** Dead-letter non-persistent messages too (ActiveMQ drops them by default). */
+  deadLetterNonPersistent: boolean;
+  maxMessageBytes: number;
+  /** Bytes of message bodies held in memory before producers are slowed. */
+  memoryLimitBytes: number;
+  expirySweepMs: number;
+  users: UserEntry[];
+  allowAnonymous: boolean;
+}
+
+export interface DestinationStats {
+  name: string;
+  routing: 'anycast' | 'multicast';
+  kind: string;
+  depth: number;
+  inflight: number;
+  consumers: number;
+  enqueued: number;
+  dequeued: number;
+}
+
+export interface CoreStats {
+  sessions: number;
+  memoryBytes: number;
+  destinations: DestinationStats[];
+}
+
+type CoreState = 'new' | 'serving' | 'stopped';
+
+/**
+ * The broker core: routing, queues, subscriptions, transactions and dead-lettering, behind the
+ * adapter-facing interface (src/spi). Knows no protocol.
+ */
+export class BrokerCore implements Core, SessionHost, QueueHost {
+  readonly brokerName: string;
+  readonly maxRedeliveries: number;
+  readonly state: StoreBackedState;
+  private readonly router: Router;
+  private readonly sessions = new Map<string, Session>();
+  private readonly clientIds = new Map<string, Session>();
+  private readonly memory: MemoryGate;
+  private readonly dlqAddress: Address;
+  private readonly idPrefix: string;
+  private lifecycle: CoreState = 'new';
+  private nextSession = 1;
+  private nextSeq = 1;
+  private nextStoreId = 1;
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly config: CoreConfig,
+    private readonly store: Store,
+    readonly logger: Logger,
+  ) {
+    this.brokerName = config.brokerName;
+    this.maxRedeliveries = config.maxRedeliveries;
+    this.memory = new MemoryGate(config.memoryLimitBytes);
+    this.dlqAddress = { name: config.deadLetterQueue, routing: 'anycast' };
+    // Dots would split ids into address levels (temporary destinations are named after them).
+    this.idPrefix = `ID:${hostname().replace(/\./g, '-')}-${process.pid}-${Date.now()}`;
+    this.state = new StoreBackedState((ops) => this.commitOps(ops));
+    this.router = new Router(this, { created: (key, meta) => this.persistContainer(key, meta as ContainerMeta) });
+  }
+
+  get serving(): boolean {
+    return this.lifecycle === 'serving' && this.store.health().ok;
+  }
+
+  /** Rebuilds queues, subscriptions and messages from the store, then starts serving. */
+  async start(): Promise<void> {
+    const recovered = await this.store.open();
+    this.state.load(recovered.kv);
+    const { containers, maxSeq, maxStoreId } = readRecoveredState(recovered);
+    this.nextSeq = maxSeq + 1;
+    this.nextStoreId = maxStoreId + 1;
+    let messages = 0;
+    for (const c of containers) {
+      const queue = this.restoreContainer(c.key, c.meta);
+      if (!queue) continue;
+      for (const e of c.entries) {
+        queue.restore(newEntry(e.message, e.seq, e.storeId, e.deliveryCount));
+        this.memory.add(e.message.body.length);
+        messages++;
+      }
+    }
+    this.lifecycle = 'serving';
+    if (this.config.expirySweepMs > 0) {
+      this.sweepTimer = setInterval(() => this.sweepExpired(), this.config.expirySweepMs);
+      this.sweepTimer.unref();
+    }
+    this.logger.info({ containers: containers.length, messages }, 'core recovered');
+  }
+
+  private restoreContainer(key: string, meta: ContainerMeta): Queue | undefined {
+    switch (meta.kind) {
+      case 'queue': {
+        const q = new Queue(key, { name: meta.name, routing: 'anycast' }, 'queue', true, this);
+        this.router.queues.set(meta.name, q);
+        return q;
+      }
+      case 'topic':
+        this.router.topics.add(meta.name);
+        return undefined;
+      case 'durable': {
+        const filter: Address = { name: meta.filter, routing: 'multicast' };
+        const queue = this.router.durableQueue(meta.clientId, meta.name, filter);
+        this.router.bind({
+          queue, filter: meta.filter, selectorText: meta.selector,
+          selector: meta.selector ? compileSelector(meta.selector) : undefined,
+          noLocal: meta.noLocal, localOrigin: meta.clientId,
+          durable: { clientId: meta.clientId, name: meta.name },
+        });
+        return queue;
+      }
+    }
+  }
+
+  /** Closes every session, then stops. The store is closed by its owner. */
+  async stop(): Promise<void> {
+    if (this.lifecycle === 'stopped') return;
+    this.lifecycle = 'stopped';
+    clearInterval(this.sweepTimer);
+    const reason = new BrokerError('SHUTDOWN');
+    const sessions = [...this.sessions.values()];
+    await Promise.all(sessions.map((s) => this.closeSessionFor(s, reason)));
+    this.memory.releaseAll();
+  }
+
+  async authenticate(credentials: Credentials): Promise<Principal> {
+    return authenticate(this.config.users, this.config.allowAnonymous, credentials);
+  }
+
+  openSession(options: SessionOptions, sink: DeliverySink): Session {
+    if (this.lifecycle !== 'serving') throw new BrokerError('SHUTDOWN', 'the broker is not serving');
+    const { clientId } = options;
+    if (clientId !== undefined) {
+      const holder = this.clientIds.get(clientId);
+      if (holder) {
+        if (options.clientIdPolicy !== 'takeover') {
+          throw new BrokerError('CLIENT_ID_IN_USE', `client id ${clientId} is already connected`);
+        }
+        this.closeSessionFor(holder, new BrokerError('TAKEOVER')).catch((err: unknown) =>
+          this.logger.warn({ err, session: holder.id }, 'could not close a session taken over'));
+      }
+    }
+    const session = new Session(`${this.idPrefix}-${this.nextSession++}:1`, clientId, options.protocol, sink, this);
+    this.sessions.set(session.id, session);
+    if (clientId !== undefined) this.clientIds.set(clientId, session);
+    this.logger.debug({ session: session.id, protocol: options.protocol, remote: options.remoteAddress }, 'session opened');
+    return session;
+  }
+
+  /** The core ends a session: the adapter hears it through sessionClosed. */
+  private async closeSessionFor(session: Session, reason: BrokerError): Promise<void> {
+    if (!session.isOpen) return;
+    const closing = session.close();
+    try {
+      session.sink.sessionClosed(reason);
+    } catch (err) {
+      this.logger.error({ err }, 'adapter failed while its session was closed');
+    }
+    await closing;
+  }
+
+  // ---- SessionHost ----
+
+  completeMessage(to: Address, m: OutgoingMessage, newId: () => string): CoreMessage {
+    if (m.body.length > this.config.maxMessageBytes) {
+      throw new BrokerError('MESSAGE_TOO_LARGE', `message body of ${m.body.length} bytes exceeds ${this.config.maxMessageBytes}`);
+    }
+    const priority = Number.isInteger(m.priority) ? Math.min(9, Math.max(0, m.priority)) : DEFAULT_PRIORITY;
+    return {
+      ...m,
+      address: to,
+      messageId: m.messageId || newId(),
+      timestamp: m.timestamp || Date.now(),
+      priority,
+    };
+  }
+
+  async route(to: Address, message: CoreMessage, from: Session): Promise<void> {
+    if (this.memory.blocked) {
+      await this.memory.whenOpen();
+      if (this.lifecycle !== 'serving') throw new BrokerError('SHUTDOWN');
+    }
+    const targets = this.router.targets(to, message, from);
+    await this.enqueue(message, targets, []);
+  }
+
+  /**
+   * Puts a message into its target queues. A persistent message is written first (one store
+   * commit together with `extraOps`) and becomes visible only once durable.
+   */
+  private async enqueue(message: CoreMessage, targets: Queue[], extraOps: StoreOp[]): Promise<void> {
+    let storeId: string | undefined;
+    const durableTargets = message.persistent ? targets.filter((q) => q.durable) : [];
+    const ops = extraOps;
+    if (durableTargets.length > 0) {
+      storeId = String(this.nextStoreId++);
+      ops.push({ kind: 'message', id: storeId, data: encodeMessage(message) });
+    }
+    const entries = targets.map((q) => {
+      const entry = newEntry(message, this.nextSeq++, q.durable ? storeId : undefined);
+      if (entry.storeId !== undefined) ops.push({ kind: 'enqueue', queue: q.key, id: entry.storeId, seq: entry.seq });
+      return entry;
+    });
+    if (ops.length > 0) await this.commitOps(ops);
+    for (let i = 0; i < targets.length; i++) {
+      const q = targets[i]!;
+      if (q.deleted) continue;
+      this.memory.add(message.body.length);
+      q.enqueue(entries[i]!);
+    }
+  }
+
+  private commitOps(ops: StoreOp[]): Promise<void> {
+    return this.store.commit(ops).catch((e: unknown) => {
+      throw toBrokerError(e);
+    });
+  }
+
+  async subscribe(session: Session, id: ConsumerId, from: Address, o: SubscribeOptions): Promise<Consumer> {
+    validateAddress(from, true);
+    const selector = o.selector?.trim() ? compileSelector(o.selector) : undefined;
+    const temp = this.router.temporaries.get(from.name);
+    if (from.temporary && !temp) throw new BrokerError('TEMP_DESTINATION_GONE', `temporary destination ${from.name} does not exist`);
+    if (temp && temp.ownerSessionId !== session.id) throw new BrokerError('TEMP_DESTINATION_FOREIGN');
+    // The queue counts the consumer as attaching until Session.subscribe attaches it.
+    const consumerFor = (queue: Queue, consumerSelector = selector, reserved = false): Consumer => {
+      if (!reserved) queue.attaching++;
+      return new Consumer(id, session, queue, from, o.flow, o.autoSettle === true, consumerSelector);
+    };
+    if (from.routing === 'anycast') return consumerFor(this.router.queue(from));
+    // A wildcard filter is no destination of its own: only concrete names are registered as topics.
+    if (!temp && !hasWildcard(from.name)) this.router.topic({ name: from.name, routing: 'multicast' });
+    // Topic: the selector is applied at routing, into the subscription's own queue.
+    if (o.durableName !== undefined) return consumerFor(await this.durableSubscription(session, from, o, selector), undefined, true);
+    if (o.sharedGroup !== undefined) {
+      const existing = this.router.findShared(o.sharedGroup, from.name);
+      if (existing) return consumerFor(existing.queue, undefined);
+    }
+    const queue = this.router.subscriptionQueue(from, o.sharedGroup);
+    this.router.bind({
+      queue, filter: from.name, selectorText: o.selector, selector, noLocal: o.noLocal === true,
+      localOrigin: session.id, sharedGroup: o.sharedGroup,
+    });
+    return consumerFor(queue, undefined);
+  }
+
+  /** Finds or creates a durable subscription; a changed filter, selector or noLocal replaces it (JMS). */
+  private async durableSubscription(
+    session: Session, from: Address, o: SubscribeOptions, selector: Subscription['selector'],
+  ): Promise<Queue> {
+    const clientId = session.clientId;
+    if (clientId === undefined) throw new BrokerError('CLIENT_ID_REQUIRED');
+    const name = o.durableName!;
+    const key = durableKey(clientId, name);
+    const existing = this.router.durables.get(key);
+    const noLocal = o.noLocal === true;
+    const selectorText = o.selector?.trim() || undefined;
+    // Everything up to the store commit is synchronous, so concurrent subscribes see each other.
+    const ops: StoreOp[] = [];
+    if (existing) {
+      const same = existing.filter === from.name && existing.selectorText === selectorText && existing.noLocal === noLocal;
+      const inUse = existing.queue.consumers.length + existing.queue.attaching > 0;
+      // A shared subscription takes more consumers, but is not replaced under the ones it has.
+      if (inUse && (o.sharedGroup === undefined || !same)) {
+        throw new BrokerError('SUBSCRIPTION_IN_USE', `durable subscription ${name} already has a consumer`);
+      }
+      if (same) {
+        existing.queue.attaching++;
+        return existing.queue;
+      }
+      this.dropQueue(existing.queue, existing);
+      ops.push({ kind: 'queue-delete', queue: key });
+    }
+    const queue = this.router.durableQueue(clientId, name, { name: from.name, routing: 'multicast' });
+    const sub: Subscription = {
+      queue, filter: from.name, selectorText, selector, noLocal, localOrigin: clientId,
+      durable: { clientId, name }, sharedGroup: o.sharedGroup,
+    };
+    this.router.bind(sub);
+    queue.attaching++;
+    const meta: ContainerMeta = { kind: 'durable', clientId, name, filter: from.name, noLocal, ...(selectorText ? { selector: selectorText } : {}) };
+    ops.push({ kind: 'queue-put', queue: key, meta: encodeMeta(meta) });
+    try {
+      await this.commitOps(ops);
+    } catch (e) {
+      queue.attaching--;
+      this.router.unbind(sub);
+      throw e;
+    }
+    return queue;
+  }
+
+  async closeConsumer(c: Consumer): Promise<void> {
+    if (c.closed) return;
+    c.closed = true;
+    const q = c.queue;
+    q.removeConsumer(c);
+    // Unsettled deliveries go back, counted as an attempt (as ActiveMQ does) but never dead-lettered for it.
+    const back = [...c.inflight.values()];
+    c.inflight.clear();
+    await Promise.all(back.map((d) => q.requeue(d.entry, true, false)));
+    const sub = q.subscription;
+    if (sub && !sub.durable && q.consumers.length + q.attaching === 0) this.dropQueue(q, sub);
+    else q.dispatch();
+  }
+
+  async removeDurable(clientId: string, name: string): Promise<void> {
+    const sub = this.router.durables.get(durableKey(clientId, name));
+    if (!sub) throw new BrokerError('NO_SUCH_SUBSCRIPTION', `no durable subscription ${name} for client ${clientId}`);
+    if (sub.queue.consumers.length > 0) throw new BrokerError('SUBSCRIPTION_IN_USE', `durable subscription ${name} has an active consumer`);
+    await this.dropDurable(sub);
+  }
+
+  private async dropDurable(sub: Subscription): Promise<void> {
+    await this.commitOps([{ kind: 'queue-delete', queue: sub.queue.key }]);
+    this.dropQueue(sub.queue, sub);
+  }
+
+  /** Unbinds a subscription and forgets its messages (the store side is the caller's). */
+  private dropQueue(q: Queue, sub: Subscription): void {
+    this.router.unbind(sub);
+    for (const e of q.pending.entries()) {
+      q.pending.remove(e);
+      this.memory.release(e.message.body.length);
+    }
+  }
+
+  settleEntry(q: Queue, e: QueueEntry, outcome: Outcome): Promise<void> {
+    switch (outcome) {
+      case 'accepted': return q.settleConsumed(e);
+      case 'rejected': return q.reject(e);
+      case 'released': return q.requeue(e, false, false);
+      case 'modified': return q.requeue(e, true, true);
+    }
+  }
+
+  createTemporary(owner: Session, address: Address): void {
+    this.router.temporaries.set(address.name, { address, ownerSessionId: owner.id });
+    if (address.routing === 'anycast') {
+      this.router.queues.set(address.name, new Queue(`tq:${address.name}`, address, 'queue', false, this));
+    }
+  }
+
+  async deleteTemporary(name: string): Promise<void> {
+    const temp = this.router.temporaries.get(name);
+    if (!temp) return;
+    this.router.temporaries.delete(name);
+    const reason = new BrokerError('TEMP_DESTINATION_GONE', `temporary destination ${name} was deleted`);
+    const closing: Promise<void>[] = [];
+    const notify = (c: Consumer): void => {
+      closing.push(this.closeConsumer(c));
+      const s = this.sessions.get(c.owner.id);
+      s?.consumers.delete(c.id);
+      c.owner.sink.consumerClosed(c.id, reason);
+    };
+    if (temp.address.routing === 'anycast') {
+      const q = this.router.queues.get(name);
+      this.router.queues.delete(name);
+      if (q) {
+        q.deleted = true;
+        [...q.consumers].forEach(notify);
+        for (const e of q.pending.entries()) {
+          q.pending.remove(e);
+          this.memory.release(e.message.body.length);
+        }
+      }
+    } else {
+      for (const sub of [...this.router.subscriptions]) if (sub.filter === name) [...sub.queue.consumers].forEach(notify);
+    }
+    await Promise.all(closing);
+  }
+
+  async commit(tx: Transaction, from: Session): Promise<void> {
+    try {
+      // Sends and consumed settlements go to the store in one atomic commit.
+      const routed = tx.sends.map(({ to, message }) => ({ message, targets: this.router.targets(to, message, from) }));
+      const ops: StoreOp[] = [];
+      const consumed = tx.settlements.filter((s) => s.outcome === 'accepted');
+      for (const s of consumed) if (s.entry.storeId !== undefined) ops.push({ kind: 'dequeue', queue: s.queue.key, id: s.entry.storeId });
+      if (routed.length === 0) {
+        if (ops.length > 0) await this.commitOps(ops);
+      } else {
+        await this.enqueueAll(routed, ops);
+      }
+    } catch (e) {
+      // A commit that fails is rolled back (JMS TransactionRolledBackException): what it consumed comes back.
+      await this.rollback(tx);
+      throw e;
+    }
+    for (const s of tx.settlements) {
+      if (s.outcome === 'accepted') this.consumedInTx(s.queue, s.entry);
+      else this.settleEntry(s.queue, s.entry, s.outcome).catch((err: unknown) =>
+        this.logger.warn({ err, queue: s.queue.address.name }, 'could not apply a transacted outcome'));
+    }
+  }
+
+  /** Writes all of a transaction's messages in one store commit, then makes them visible. */
+  private async enqueueAll(routed: Array<{ message: CoreMessage; targets: Queue[] }>, ops: StoreOp[]): Promise<void> {
+    const staged = routed.map(({ message, targets }) => {
+      const durable = message.persistent && targets.some((q) => q.durable);
+      const storeId = durable ? String(this.nextStoreId++) : undefined;
+      if (storeId !== undefined) ops.push({ kind: 'message', id: storeId, data: encodeMessage(message) });
+      const entries = targets.map((q) => {
+        const entry = newEntry(message, this.nextSeq++, q.durable ? storeId : undefined);
+        if (entry.storeId !== undefined) ops.push({ kind: 'enqueue', queue: q.key, id: entry.storeId, seq: entry.seq });
+        return entry;
+      });
+      return { message, targets, entries };
+    });
+    if (ops.length > 0) await this.commitOps(ops);
+    for (const { message, targets, entries } of staged) {
+      targets.forEach((q, i) => {
+        if (q.deleted) return;
+        this.memory.add(message.body.length);
+        q.enqueue(entries[i]!);
+      });
+    }
+  }
+
+  private consumedInTx(q: Queue, e: QueueEntry): void {
+    q.inflightCount--;
+    q.dequeued++;
+    this.memory.release(e.message.body.length);
+  }
+
+  async rollback(tx: Transaction): Promise<void> {
+    // A rolled-back receive is a failed attempt: redelivered, counted, dead-lettered past the maximum.
+    await Promise.all(tx.settlements.map((s) => s.queue.requeue(s.entry, true, true)));
+  }
+
+  sessionClosed(s: Session): void {
+    this.sessions.delete(s.id);
+    if (s.clientId !== undefined && this.clientIds.get(s.clientId) === s) this.clientIds.delete(s.clientId);
+  }
+
+  // ---- QueueHost ----
+
+  dequeued(q: Queue, e: QueueEntry): Promise<void> {
+    this.memory.release(e.message.body.length);
+    if (e.storeId === undefined) return Promise.resolve();
+    return this.commitOps([{ kind: 'dequeue', queue: q.key, id: e.storeId }]);
+  }
+
+  async deadLetter(q: Queue, e: QueueEntry, cause: RemovalCause): Promise<void> {
+    const dequeue: StoreOp[] = e.storeId !== undefined ? [{ kind: 'dequeue', queue: q.key, id: e.storeId }] : [];
+    this.memory.release(e.message.body.length);
+    q.dequeued++;
+    const inDlq = q.kind === 'queue' && q.address.name === this.dlqAddress.name;
+    const keep = !inDlq && (e.message.persistent || this.config.deadLetterNonPersistent);
+    this.logger.debug({ queue: q.address.name, messageId: e.message.messageId, cause, kept: keep }, 'dead-lettering');
+    if (!keep) {
+      if (dequeue.length > 0) await this.commitOps(dequeue);
+      return;
+    }
+    const copy = deadLetterCopy(e.message, this.dlqAddress, cause);
+    await this.enqueue(copy, [this.router.queue(this.dlqAddress)], dequeue);
+  }
+
+  deliveryCounted(q: Queue, e: QueueEntry): void {
+    if (e.storeId === undefined) return;
+    this.commitOps([{ kind: 'delivery-count', queue: q.key, id: e.storeId, count: e.deliveryCount }]).catch((err: unknown) =>
+      this.logger.warn({ err, queue: q.address.name }, 'could not persist a delivery count'));
+  }
+
+  // ---- housekeeping ----
+
+  private persistContainer(key: string, meta: ContainerMeta): void {
+    this.commitOps([{ kind: 'queue-put', queue: key, meta: encodeMeta(meta) }]).catch((err: unknown) =>
+      this.logger.warn({ err, key }, 'could not persist a destination'));
+  }
+
+  /** Moves expired pending messages out of every queue (dispatch also checks at hand-over). */
+  sweepExpired(now = Date.now()): void {
+    for (const q of this.router.allQueues()) {
+      for (const e of q.takeExpired(now)) {
+        this.deadLetter(q, e, 'expired').catch((err: unknown) => this.logger.warn({ err }, 'could not dead-letter an expired message'));
+      }
+    }
+  }
+
+  stats(): CoreStats {
+    const destinations: DestinationStats[] = [];
+    for (const q of this.router.allQueues()) {
+      destinations.push({
+        name: q.kind === 'queue' ? q.address.name : q.key,
+        routing: q.address.routing,
+        kind: q.kind,
+        depth: q.depth,
+        inflight: q.inflightCount,
+        consumers: q.consumers.length,
+        enqueued: q.enqueued,
+        dequeued: q.dequeued,
+      });
+    }
+    for (const name of this.router.topics) {
+      destinations.push({ name, routing: 'multicast', kind: 'topic', depth: 0, inflight: 0, consumers: 0, enqueued: 0, dequeued: 0 });
+    }
+    return { sessions: this.sessions.size, memoryBytes: this.memory.bytes, destinations };
+  }
+}
+

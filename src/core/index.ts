@@ -1,0 +1,1 @@
+export { BrokerCore, type CoreConfig, type CoreStats, type DestinationStats } from './broker-core.js';

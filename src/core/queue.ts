@@ -1,0 +1,209 @@
+import type { Logger } from 'pino';
+import type { Address } from '../spi/message.js';
+import type { Consumer } from './consumer.js';
+import { PendingList } from './pending-list.js';
+import { isExpired, type QueueEntry } from './queue-entry.js';
+import type { Subscription } from './subscription.js';
+
+/** Why an entry leaves a queue without being consumed. */
+export type RemovalCause = 'expired' | 'rejected' | 'max-redeliveries';
+
+/** What a queue asks of the core around it. */
+export interface QueueHost {
+  readonly maxRedeliveries: number;
+  readonly logger: Logger;
+  /** The entry is gone for good (consumed or deleted): persist the dequeue, release memory. */
+  dequeued(queue: Queue, entry: QueueEntry): Promise<void>;
+  /** The entry failed for good: dead-letter it (or drop it) and dequeue it here. */
+  deadLetter(queue: Queue, entry: QueueEntry, cause: RemovalCause): Promise<void>;
+  /** A failed attempt was counted: persist the new count of a durable entry. */
+  deliveryCounted(queue: Queue, entry: QueueEntry): void;
+}
+
+export type QueueKind = 'queue' | 'durable-subscription' | 'subscription';
+
+/** How far one dispatch pass looks past messages no consumer can take (selectors, groups). */
+const MAX_SCAN = 2000;
+
+/**
+ * A queue of messages and its competing consumers. Also the buffer of each topic subscription
+ * (durable or not): topics fan out into subscription queues, so dispatch lives here only.
+ */
+export class Queue {
+  readonly pending = new PendingList();
+  readonly consumers: Consumer[] = [];
+  /** Message group → the consumer it sticks to (JMSXGroupID, as ActiveMQ does). */
+  private readonly groups = new Map<string, Consumer>();
+  private roundRobin = 0;
+  private dispatching = false;
+  private dispatchAgain = false;
+  /** Consumers created but not yet attached (see Session.subscribe): they count as present. */
+  attaching = 0;
+  inflightCount = 0;
+  enqueued = 0;
+  dequeued = 0;
+  deleted = false;
+  /** The topic subscription this queue buffers, if it is one. */
+  subscription: Subscription | undefined;
+
+  constructor(
+    /** The store key: unique among queues, subscriptions and topics. */
+    readonly key: string,
+    /** The queue's own address, or for a subscription the topic filter it was made for. */
+    readonly address: Address,
+    readonly kind: QueueKind,
+    readonly durable: boolean,
+    private readonly host: QueueHost,
+  ) {}
+
+  get depth(): number {
+    return this.pending.size + this.inflightCount;
+  }
+
+  enqueue(entry: QueueEntry): void {
+    this.enqueued++;
+    this.pending.push(entry);
+    this.dispatch();
+  }
+
+  /** Enqueues recovered entries in seq order without dispatching each. */
+  restore(entry: QueueEntry): void {
+    this.pending.push(entry);
+  }
+
+  addConsumer(c: Consumer): void {
+    this.consumers.push(c);
+    this.dispatch();
+  }
+
+  removeConsumer(c: Consumer): void {
+    const i = this.consumers.indexOf(c);
+    if (i >= 0) this.consumers.splice(i, 1);
+    for (const [group, owner] of this.groups) if (owner === c) this.groups.delete(group);
+  }
+
+  /** Hands pending messages to consumers with capacity until none can take more. */
+  dispatch(): void {
+    if (this.dispatching) {
+      this.dispatchAgain = true;
+      return;
+    }
+    this.dispatching = true;
+    try {
+      do {
+        this.dispatchAgain = false;
+        this.dispatchPass();
+      } while (this.dispatchAgain);
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private dispatchPass(): void {
+    if (this.consumers.length === 0 || this.pending.size === 0) return;
+    const now = Date.now();
+    let skipped = 0;
+    for (const entry of this.pending.entries()) {
+      if (!entry.pending) continue;
+      if (isExpired(entry.message, now)) {
+        this.pending.remove(entry);
+        this.host.deadLetter(this, entry, 'expired').catch((err: unknown) =>
+          this.host.logger.warn({ err, queue: this.address.name }, 'could not dead-letter an expired message'));
+        continue;
+      }
+      const consumer = this.pick(entry);
+      if (!consumer) {
+        if (!this.anyReady() || ++skipped > MAX_SCAN) return;
+        continue;
+      }
+      this.pending.remove(entry);
+      this.deliver(consumer, entry);
+    }
+  }
+
+  private anyReady(): boolean {
+    for (const c of this.consumers) if (c.capacity() > 0) return true;
+    return false;
+  }
+
+  /** Round-robin over consumers with capacity whose selector matches; a group sticks to its consumer. */
+  private pick(entry: QueueEntry): Consumer | undefined {
+    const group = entry.message.groupId;
+    if (group !== undefined) {
+      const owner = this.groups.get(group);
+      if (owner && !owner.closed) return owner.capacity() > 0 && owner.accepts(entry) ? owner : undefined;
+    }
+    const n = this.consumers.length;
+    for (let i = 0; i < n; i++) {
+      const idx = (this.roundRobin + i) % n;
+      const c = this.consumers[idx]!;
+      if (c.capacity() > 0 && c.accepts(entry)) {
+        this.roundRobin = idx + 1;
+        if (group !== undefined) this.groups.set(group, c);
+        return c;
+      }
+    }
+    return undefined;
+  }
+
+  private deliver(consumer: Consumer, entry: QueueEntry): void {
+    const delivery = consumer.take(entry);
+    if (consumer.autoSettle) {
+      this.consume(entry).catch((err: unknown) =>
+        this.host.logger.warn({ err, queue: this.address.name }, 'could not persist an auto-settled delivery'));
+    } else {
+      this.inflightCount++;
+    }
+    try {
+      consumer.owner.sink.deliver(delivery);
+    } catch (err) {
+      this.host.logger.error({ err, queue: this.address.name }, 'adapter failed to take a delivery');
+    }
+  }
+
+  /** An inflight entry was settled as consumed. */
+  settleConsumed(entry: QueueEntry): Promise<void> {
+    this.inflightCount--;
+    return this.consume(entry);
+  }
+
+  private consume(entry: QueueEntry): Promise<void> {
+    this.dequeued++;
+    return this.host.dequeued(this, entry);
+  }
+
+  /** An inflight entry goes back to the queue. `failed` counts the attempt (and may dead-letter it). */
+  requeue(entry: QueueEntry, failed: boolean, enforceMaximum: boolean): Promise<void> {
+    this.inflightCount--;
+    if (failed) {
+      entry.deliveryCount++;
+      if (enforceMaximum && entry.deliveryCount > this.host.maxRedeliveries) {
+        return this.host.deadLetter(this, entry, 'max-redeliveries');
+      }
+      this.host.deliveryCounted(this, entry);
+    }
+    // The queue is gone (a deleted temporary queue, a dropped subscription): so is the entry.
+    if (this.deleted) return this.host.dequeued(this, entry);
+    this.pending.insertInOrder(entry);
+    this.dispatch();
+    return Promise.resolve();
+  }
+
+  /** An inflight entry is dead-lettered at its consumer's request. */
+  reject(entry: QueueEntry): Promise<void> {
+    this.inflightCount--;
+    return this.host.deadLetter(this, entry, 'rejected');
+  }
+
+  /** Removes every pending entry that has expired; returns them. */
+  takeExpired(now: number): QueueEntry[] {
+    const out: QueueEntry[] = [];
+    for (const e of this.pending.entries()) {
+      if (isExpired(e.message, now)) {
+        this.pending.remove(e);
+        out.push(e);
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,122 @@
+import { BrokerError } from '../spi/errors.js';
+import type { Address, CoreMessage } from '../spi/message.js';
+import { validateAddress } from './address-rules.js';
+import { Queue, type QueueHost } from './queue.js';
+import { wantsMessage, type Origin, type Subscription } from './subscription.js';
+import { TopicTrie } from './topic-trie.js';
+
+export interface TemporaryDestination {
+  readonly address: Address;
+  readonly ownerSessionId: string;
+}
+
+export interface RouterEvents {
+  /** A durable container (queue, topic, durable subscription) came into being: persist it. */
+  created(key: string, meta: Record<string, unknown>): void;
+}
+
+/** Store keys: unique across kinds. */
+export const queueKey = (name: string): string => `q:${name}`;
+export const topicKey = (name: string): string => `t:${name}`;
+export const durableKey = (clientId: string, name: string): string => `d:${JSON.stringify([clientId, name])}`;
+const sharedKey = (group: string, filter: string): string => `s:${JSON.stringify([group, filter])}`;
+
+/**
+ * Addresses to containers: anycast names to queues, multicast names to the subscriptions whose
+ * filters match them. Destinations are created on first use.
+ */
+export class Router {
+  readonly queues = new Map<string, Queue>();
+  readonly topics = new Set<string>();
+  readonly temporaries = new Map<string, TemporaryDestination>();
+  readonly durables = new Map<string, Subscription>();
+  readonly shared = new Map<string, Subscription>();
+  readonly subscriptions = new Set<Subscription>();
+  private readonly trie = new TopicTrie<Subscription>();
+  private subscriptionSeq = 0;
+
+  constructor(
+    private readonly host: QueueHost,
+    private readonly events: RouterEvents,
+  ) {}
+
+  /** The queue behind an anycast address, created (and persisted) on first use. */
+  queue(address: Address): Queue {
+    const existing = this.queues.get(address.name);
+    if (existing) return existing;
+    this.checkTemporary(address);
+    validateAddress(address, false);
+    const q = new Queue(queueKey(address.name), { name: address.name, routing: 'anycast' }, 'queue', true, this.host);
+    this.queues.set(address.name, q);
+    this.events.created(q.key, { kind: 'queue', name: address.name });
+    return q;
+  }
+
+  /** Registers a topic name on first use (persisted, so destinations survive restarts). */
+  topic(address: Address): void {
+    if (this.topics.has(address.name) || this.temporaries.has(address.name)) return;
+    this.checkTemporary(address);
+    validateAddress(address, false);
+    this.topics.add(address.name);
+    this.events.created(topicKey(address.name), { kind: 'topic', name: address.name });
+  }
+
+  /** Throws for a temporary address that no longer exists. */
+  checkTemporary(address: Address): void {
+    if (address.temporary && !this.temporaries.has(address.name)) {
+      throw new BrokerError('TEMP_DESTINATION_GONE', `temporary destination ${address.name} does not exist`);
+    }
+  }
+
+  /** The queues a message sent to `to` goes into. */
+  targets(to: Address, message: CoreMessage, origin: Origin | undefined): Queue[] {
+    if (to.routing === 'anycast') return [this.queue(to)];
+    this.topic(to);
+    const out: Queue[] = [];
+    const seen = new Set<Subscription>();
+    // A temporary topic is reached by its exact name only, never by wildcard subscriptions.
+    const exactOnly = this.temporaries.has(to.name);
+    this.trie.match(to.name, (sub) => {
+      if (seen.has(sub) || (exactOnly && sub.filter !== to.name)) return;
+      seen.add(sub);
+      if (wantsMessage(sub, origin, () => sub.selector!({ message, deliveryCount: 1 }))) out.push(sub.queue);
+    });
+    return out;
+  }
+
+  bind(sub: Subscription): void {
+    this.trie.add(sub.filter, sub);
+    sub.queue.subscription = sub;
+    this.subscriptions.add(sub);
+    if (sub.durable) this.durables.set(sub.queue.key, sub);
+    if (sub.sharedGroup !== undefined && !sub.durable) this.shared.set(sub.queue.key, sub);
+  }
+
+  unbind(sub: Subscription): void {
+    this.trie.remove(sub.filter, sub);
+    this.subscriptions.delete(sub);
+    this.durables.delete(sub.queue.key);
+    this.shared.delete(sub.queue.key);
+    sub.queue.deleted = true;
+  }
+
+  /** A fresh queue for a non-durable subscription (shared ones are keyed by group and filter). */
+  subscriptionQueue(filter: Address, sharedGroup?: string): Queue {
+    const key = sharedGroup !== undefined ? sharedKey(sharedGroup, filter.name) : `n:${++this.subscriptionSeq}`;
+    return new Queue(key, filter, 'subscription', false, this.host);
+  }
+
+  durableQueue(clientId: string, name: string, filter: Address): Queue {
+    return new Queue(durableKey(clientId, name), filter, 'durable-subscription', true, this.host);
+  }
+
+  findShared(group: string, filter: string): Subscription | undefined {
+    return this.shared.get(sharedKey(group, filter));
+  }
+
+  /** Every queue that holds messages: anycast queues and all subscription queues. */
+  *allQueues(): Generator<Queue> {
+    yield* this.queues.values();
+    for (const s of this.subscriptions) yield s.queue;
+  }
+}

@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { LeaseFiles } from './lease-files.js';
+
+/**
+ * The active/standby state machine over a lease in a shared data directory.
+ *
+ * Safety argument (no two actives acknowledge at once):
+ * 1. Epochs are owned exclusively: an epoch file is created with O_EXCL, so one process per epoch.
+ * 2. A standby claims epoch E+1 only after it has watched the lease's `beat` stay unchanged for
+ *    `leaseMs` on its own monotonic clock, or after the active released the lease on purpose.
+ * 3. The active considers itself valid only until `renewStart + leaseMs - marginMs`, where
+ *    renewStart is taken before a renewal write that then succeeded. A standby can only have seen
+ *    that write after renewStart, so its expiry comes at least `marginMs` after the active's
+ *    validity ends (margin covers clock-rate drift and poll jitter).
+ * 4. The journal asks `mayAcknowledge()` after each sync, before resolving any commit; so an
+ *    active that was paused (SIGSTOP, GC, partition) past its validity acknowledges nothing, sees
+ *    the newer epoch or its expired lease on its next tick, and steps down.
+ * 5. The new active seals the journal as it found it (epoch fencing in the journal), so records a
+ *    stale active still writes after the takeover are never replayed.
+ */
+export type HaRole = 'starting' | 'standby' | 'activating' | 'active' | 'stepping-down' | 'stopped';
+
+export interface HaOptions {
+  dataDir: string;
+  leaseMs: number;
+  renewMs: number;
+  pollMs: number;
+  logger: Logger;
+  /** Opens the store under `epoch`, starts the core and the listeners. */
+  activate(epoch: number): Promise<void>;
+  /** Closes listeners, core and store; `reason` for the logs. */
+  deactivate(reason: string): Promise<void>;
+}
+
+type HaEvent = 'claimed' | 'activated' | 'lost' | 'deactivated' | 'stop';
+
+const NEXT: Record<HaRole, Partial<Record<HaEvent, HaRole>>> = {
+  starting: { claimed: 'activating', lost: 'standby', stop: 'stopped' },
+  standby: { claimed: 'activating', stop: 'stopped' },
+  activating: { activated: 'active', lost: 'stepping-down', stop: 'stepping-down' },
+  active: { lost: 'stepping-down', stop: 'stepping-down' },
+  'stepping-down': { deactivated: 'standby', stop: 'stepping-down' },
+  stopped: {},
+};
+
+export class HaNode {
+  readonly nodeId = randomUUID();
+  private readonly files: LeaseFiles;
+  private role: HaRole = 'starting';
+  private epoch = 0;
+  private beat = 0;
+  private validUntil = 0;
+  private observed = '';
+  private observedAt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private readonly marginMs: number;
+  activatedAt: number | undefined;
+
+  constructor(private readonly o: HaOptions) {
+    this.files = new LeaseFiles(o.dataDir);
+    this.marginMs = Math.max(o.renewMs, Math.floor(o.leaseMs / 4));
+    if (o.renewMs * 2 >= o.leaseMs - this.marginMs) {
+      throw new Error(`ha: leaseMs (${o.leaseMs}) must exceed 2 × renewMs (${o.renewMs}) plus the safety margin`);
+    }
+  }
+
+  get currentRole(): HaRole {
+    return this.role;
+  }
+
+  get currentEpoch(): number {
+    return this.epoch;
+  }
+
+  private transition(event: HaEvent): void {
+    const next = NEXT[this.role][event];
+    if (!next) throw new Error(`ha: no transition from ${this.role} on ${event}`);
+    this.o.logger.info({ from: this.role, to: next, event, epoch: this.epoch }, 'ha role change');
+    this.role = next;
+  }
+
+  /** True while this node is active and inside its lease: the journal's gate before acknowledging. */
+  mayAcknowledge(): boolean {
+    return (this.role === 'active' || this.role === 'activating') && performance.now() < this.validUntil;
+  }
+
+  start(): void {
+    // A fresh directory has no epoch: the first node claims at once. Otherwise watch a full lease.
+    if (this.files.currentEpoch() === 0 && this.tryClaim()) return;
+    this.transition('lost');
+    this.observe();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.role === 'stopped') return;
+    const delay = this.role === 'standby' ? this.o.pollMs : this.o.renewMs;
+    this.timer = setTimeout(() => this.tick(), delay);
+  }
+
+  private tick(): void {
+    try {
+      if (this.role === 'standby') this.watch();
+      else if (this.role === 'active' || this.role === 'activating') this.renew();
+    } catch (err) {
+      this.o.logger.error({ err }, 'ha tick failed');
+    }
+    this.schedule();
+  }
+
+  /** Standby: remember when the lease last changed; claim when it stood still for a lease period. */
+  private watch(): void {
+    const lease = this.files.readLease();
+    const current = this.files.currentEpoch();
+    if (lease?.released && lease.epoch === current) {
+      this.tryClaim();
+      return;
+    }
+    if (this.observe() || performance.now() - this.observedAt <= this.o.leaseMs) return;
+    this.o.logger.warn({ epoch: current, lastBeat: lease?.beat }, 'lease expired; taking over');
+    this.tryClaim();
+  }
+
+  /** Returns true when the lease changed since the last look. */
+  private observe(): boolean {
+    const lease = this.files.readLease();
+    const key = `${this.files.currentEpoch()}|${lease ? `${lease.epoch}:${lease.owner}:${lease.beat}` : 'none'}`;
+    if (key === this.observed) return false;
+    this.observed = key;
+    this.observedAt = performance.now();
+    return true;
+  }
+
+  private tryClaim(): boolean {
+    const epoch = this.files.currentEpoch() + 1;
+    if (!this.files.claim(epoch, this.nodeId)) {
+      this.observe();
+      return false;
+    }
+    this.epoch = epoch;
+    this.beat = 0;
+    this.transition('claimed');
+    this.renew();
+    this.activatedAt = Date.now();
+    this.o.activate(epoch).then(
+      () => {
+        if (this.role === 'activating') this.transition('activated');
+      },
+      (err: unknown) => {
+        this.o.logger.error({ err }, 'activation failed; stepping down');
+        this.stepDown('activation failed');
+      },
+    );
+    return true;
+  }
+
+  /** Active: renew the lease, or step down when fenced by a newer epoch or past validity. */
+  private renew(): void {
+    const started = performance.now();
+    if (started >= this.validUntil && this.beat > 0) {
+      this.stepDown('lease expired before it could be renewed (paused or partitioned)');
+      return;
+    }
+    if (this.files.currentEpoch() > this.epoch) {
+      this.stepDown('a newer epoch was claimed');
+      return;
+    }
+    try {
+      this.files.writeLease({ epoch: this.epoch, owner: this.nodeId, beat: ++this.beat, leaseMs: this.o.leaseMs });
+      this.validUntil = started + this.o.leaseMs - this.marginMs;
+    } catch (err) {
+      this.o.logger.warn({ err }, 'lease renewal failed');
+      if (performance.now() >= this.validUntil) this.stepDown('lease renewal failed past validity');
+    }
+  }
+
+  private stepDown(reason: string): void {
+    if (this.role !== 'active' && this.role !== 'activating') return;
+    this.validUntil = 0;
+    this.transition('lost');
+    this.o.logger.warn({ reason, epoch: this.epoch }, 'stepping down to standby');
+    this.o.deactivate(reason).catch((err: unknown) => this.o.logger.error({ err }, 'deactivation failed')).finally(() => {
+      if (this.stopping) return;
+      this.transition('deactivated');
+      this.observe();
+    });
+  }
+
+  /**
+   * Planned handoff: deactivate (the store syncs and closes), then release the lease so a standby
+   * claims at once instead of waiting for expiry. With `stay`, this node then waits as a standby.
+   */
+  async handoff(stay: boolean): Promise<void> {
+    if (this.role !== 'active') return;
+    this.stopping = !stay;
+    this.validUntil = 0;
+    this.transition(stay ? 'lost' : 'stop');
+    await this.o.deactivate('handoff');
+    this.files.writeLease({ epoch: this.epoch, owner: this.nodeId, beat: ++this.beat, leaseMs: this.o.leaseMs, released: true });
+    if (stay) {
+      this.transition('deactivated');
+      this.observe();
+    }
+  }
+
+  /** Stops the node: an active hands off (releases its lease), a standby just stops watching. */
+  async stop(): Promise<void> {
+    if (this.role === 'active') await this.handoff(false);
+    else if (this.role === 'activating' || this.role === 'stepping-down') {
+      this.stopping = true;
+      await this.o.deactivate('shutdown');
+    }
+    clearTimeout(this.timer);
+    this.role = 'stopped';
+  }
+}

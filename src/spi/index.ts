@@ -1,0 +1,5 @@
+/** The adapter-facing interface: the only part of src/ that protocols/ may import. */
+export * from './core.js';
+export * from './errors.js';
+export * from './message.js';
+export * from './adapter.js';
