@@ -1,0 +1,64 @@
+import type { SubscribeOptions } from '../../../src/spi/index.js';
+import type { InboundFrame } from '../codec/frame.js';
+import { ProtocolError } from '../errors.js';
+import type { AckMode } from '../subscriptions.js';
+import type { StompContext } from './context.js';
+
+/**
+ * SUBSCRIBE, as ActiveMQ's ProtocolConverter.onStompSubscribe reads it:
+ * - `id` required from 1.1 on; a 1.0 subscription without one is known by its destination.
+ * - `ack`: client | client-individual; anything else (or nothing) is auto.
+ * - `selector`; `activemq.subscriptionName` makes a durable topic subscription (needs the
+ *   connection's client-id); `activemq.noLocal`; `activemq.prefetchSize` (defaults as ActiveMQ:
+ *   queue 1000, topic 32767, durable topic 100). ActiveMQ 5 reads no other durable-name header
+ *   (`durable-subscription-name`, `persistent:true` are Artemis / RabbitMQ spellings), so neither
+ *   does this: a subscription with only those stays non-durable, as on ActiveMQ.
+ * - auto-acknowledged subscriptions get unbounded flow and are settled on hand-over; client
+ *   acknowledged ones a window of `prefetch` unacknowledged deliveries.
+ * - `browser:true` (ActiveMQ queue browsing, ended by a `browser:end` MESSAGE) is refused: the core
+ *   cannot say when a browse is exhausted, and silently consuming instead would lose messages.
+ */
+export async function subscribe(frame: InboundFrame, ctx: StompContext): Promise<void> {
+  const h = frame.headers;
+  const destination = h.get('destination');
+  if (destination === undefined || destination.length === 0) throw new ProtocolError("Invalid empty or 'null' Destination header");
+  let id = h.get('id');
+  if (id === undefined) {
+    if (ctx.version !== '1.0') throw new ProtocolError('SUBSCRIBE received without a subscription id!');
+    id = destination;
+  }
+  if (ctx.subscriptions.has(id)) throw new ProtocolError(`Duplicate subscription id: ${id}`);
+  if (h.get('browser') === 'true') throw new ProtocolError('Queue browsing (browser:true) is not supported');
+  const address = ctx.destinations.resolve(destination, true);
+  const durableName = h.get('activemq.subscriptionName');
+  if (durableName !== undefined && address.routing === 'anycast') {
+    throw new ProtocolError('Invalid Subscription: cannot durably subscribe to a Queue destination!');
+  }
+  const ackMode = ackModeOf(h.get('ack'));
+  const options: SubscribeOptions =
+    ackMode === 'auto'
+      ? { flow: { kind: 'unbounded' }, autoSettle: true }
+      : { flow: { kind: 'window', size: prefetchOf(h.get('activemq.prefetchSize'), address.routing === 'anycast', durableName, ctx) } };
+  const selector = h.get('selector');
+  if (selector !== undefined && selector.trim().length > 0) options.selector = selector;
+  if (h.get('activemq.noLocal') === 'true') options.noLocal = true;
+  if (durableName !== undefined) options.durableName = durableName;
+  const consumerId = await ctx.session.subscribe(address, options);
+  ctx.subscriptions.add({ id, consumerId, address, ackMode, pending: new Map() });
+  // The core starts delivering on a later macrotask: the RECEIPT goes first, as on ActiveMQ.
+  ctx.receipt(frame);
+}
+
+function ackModeOf(value: string | undefined): AckMode {
+  return value === 'client' || value === 'client-individual' ? value : 'auto';
+}
+
+function prefetchOf(value: string | undefined, queue: boolean, durableName: string | undefined, ctx: StompContext): number {
+  if (value === undefined) {
+    if (queue) return ctx.config.defaultPrefetch;
+    return durableName !== undefined ? ctx.config.defaultDurableTopicPrefetch : ctx.config.defaultTopicPrefetch;
+  }
+  const prefetch = /^\s*\d{1,9}\s*$/.test(value) ? Number(value) : NaN;
+  if (!(prefetch >= 1)) throw new ProtocolError(`Invalid activemq.prefetchSize: ${value.slice(0, 32)} (a positive integer is required)`);
+  return prefetch;
+}

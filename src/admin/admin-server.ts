@@ -1,0 +1,81 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { readiness, type BrokerView } from './broker-view.js';
+import { brokerMetrics, renderPrometheus } from './prometheus-text.js';
+
+export interface AdminOptions {
+  host: string;
+  port: number;
+  logger: Logger;
+  /** Read on every request: the broker fills it in as it starts. */
+  view: () => BrokerView;
+}
+
+export interface AdminServer {
+  /** e.g. `http://127.0.0.1:8162`. */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+interface Reply {
+  status: number;
+  type: string;
+  body: string;
+}
+
+const json = (status: number, value: unknown): Reply => ({ status, type: 'application/json', body: `${JSON.stringify(value)}\n` });
+
+const ROUTES: Record<string, (view: BrokerView) => Reply> = {
+  '/healthz': () => json(200, { status: 'up' }),
+  '/readyz': (view) => {
+    const r = readiness(view);
+    return json(r.ready ? 200 : 503, r);
+  },
+  '/api/destinations': (view) => (view.core ? json(200, view.core.stats()) : json(503, { error: 'starting' })),
+  '/metrics': (view) => ({ status: 200, type: 'text/plain; version=0.0.4; charset=utf-8', body: renderPrometheus(brokerMetrics(view)) }),
+};
+
+function route(req: IncomingMessage, view: () => BrokerView): Reply {
+  const path = new URL(req.url ?? '/', 'http://admin').pathname;
+  const handler = ROUTES[path];
+  if (!handler) return json(404, { error: `no such endpoint; try ${Object.keys(ROUTES).join(', ')}` });
+  if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: 'only GET' });
+  return handler(view());
+}
+
+/** The admin HTTP listener: health, readiness, destinations and Prometheus metrics. Read-only. */
+export async function startAdminServer(options: AdminOptions): Promise<AdminServer> {
+  const logger = options.logger;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let reply: Reply;
+    try {
+      reply = route(req, options.view);
+    } catch (err) {
+      logger.error({ err, url: req.url }, 'admin request failed');
+      reply = json(500, { error: 'internal error' });
+    }
+    res.writeHead(reply.status, { 'Content-Type': reply.type, 'Cache-Control': 'no-store' });
+    res.end(req.method === 'HEAD' ? undefined : reply.body);
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: Error): void => reject(new Error(`cannot open the admin listener on ${options.host}:${options.port}: ${e.message}`));
+    server.once('error', onError);
+    server.listen({ host: options.host, port: options.port }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  server.on('error', (err) => logger.warn({ err }, 'admin listener error'));
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`,
+    port,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}

@@ -1,0 +1,95 @@
+import {
+  boolean, decimal, integer, oneOf, optionalString, port, string, userList, type ConfigLeaf,
+} from './config-leaf.js';
+
+/**
+ * THE configuration schema: every key with its default, type and one line of documentation.
+ * The loader validates against it and the README's configuration table is generated from it
+ * (`npm run docs:config`; a test keeps them in sync).
+ */
+
+export const PROTOCOLS = ['stomp', 'mqtt', 'amqp', 'openwire'] as const;
+export type ProtocolName = (typeof PROTOCOLS)[number];
+export const SOCKET_TRANSPORTS = ['tcp', 'tls'] as const;
+export const WEB_SOCKET_TRANSPORTS = ['ws', 'wss'] as const;
+export type TransportName = (typeof SOCKET_TRANSPORTS)[number] | (typeof WEB_SOCKET_TRANSPORTS)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const MiB = 1024 * 1024;
+
+function listener(defaultPort: number, what: string, defaultHost = '0.0.0.0') {
+  return {
+    enabled: boolean(true, `open the ${what} listener`),
+    host: string(defaultHost, `interface the ${what} listener binds`),
+    port: port(defaultPort, `port of the ${what} listener (0: any free port)`),
+  };
+}
+
+function protocolListeners(name: string, tcpPort: number, tlsPort: number) {
+  return { tcp: listener(tcpPort, `${name} TCP`), tls: listener(tlsPort, `${name} TLS`) };
+}
+
+export const configSchema = {
+  brokerName: string('wharf', 'name of this broker, as clients see it (e.g. in the STOMP CONNECTED `server` header)'),
+  dataDir: string('./data', 'directory for the broker\'s files: the self-signed TLS certificate, and the journal when `store.kind` is `journal`'),
+  log: {
+    level: oneOf(LOG_LEVELS, 'warn', 'log level; logs are JSON lines on stdout'),
+  },
+  admin: listener(8162, 'admin HTTP', '127.0.0.1'),
+  tls: {
+    certFile: optionalString('PEM certificate (chain) for the TLS and WSS listeners; unset: a self-signed one in `<dataDir>/tls/`'),
+    keyFile: optionalString('PEM private key of `tls.certFile`'),
+  },
+  ws: listener(61618, 'WebSocket (shared by all adapters)'),
+  wss: listener(61619, 'secure WebSocket (shared by all adapters)'),
+  stomp: {
+    ...protocolListeners('STOMP', 61613, 61614),
+    defaultPrefetch: integer(1000, 'prefetch of client-acknowledged STOMP queue subscriptions without `activemq.prefetchSize` (ActiveMQ: 1000)', { min: 1 }),
+    defaultTopicPrefetch: integer(32767, 'prefetch of client-acknowledged STOMP topic subscriptions (ActiveMQ: 32767)', { min: 1 }),
+    defaultDurableTopicPrefetch: integer(100, 'prefetch of client-acknowledged STOMP durable topic subscriptions (ActiveMQ: 100)', { min: 1 }),
+    heartbeatMinMs: integer(1000, 'the server never sends or expects STOMP heart-beats more often than this'),
+    heartbeatMaxMs: integer(60_000, 'the server sends STOMP heart-beats at least this often when the client asks for them', { min: 1 }),
+  },
+  mqtt: protocolListeners('MQTT', 1883, 8883),
+  amqp: protocolListeners('AMQP', 5672, 5671),
+  openwire: protocolListeners('OpenWire', 61616, 61617),
+  limits: {
+    maxConnections: integer(1000, 'open client connections, all listeners together; more are closed at once', { min: 1 }),
+    maxMessageBytes: integer(16 * MiB, 'largest message body accepted (16 MiB)', { min: 1 }),
+    maxFrameBytes: integer(17 * MiB, 'largest protocol frame a decoder buffers, headers included (17 MiB)', { min: 1024 }),
+    maxHeaderBytes: integer(256 * 1024, 'command and header lines of one frame together (256 KiB)', { min: 256 }),
+    maxHeaders: integer(1000, 'most headers (or properties) in one frame', { min: 1 }),
+    maxWebSocketMessageBytes: integer(17 * MiB, 'largest WebSocket message received (17 MiB)', { min: 1024 }),
+    idleTimeoutMs: integer(30_000, 'a new connection must complete its protocol handshake (e.g. STOMP CONNECT) within this time (ActiveMQ: 30 s)', { min: 1 }),
+    heartbeatGraceFactor: decimal(1.5, 'a peer is dead once silent for its heart-beat interval times this', { min: 1, max: 10 }),
+    maxPendingSends: integer(256, 'unconfirmed sends (and acks) per connection before an adapter stops reading it', { min: 1 }),
+    closeTimeoutMs: integer(5000, 'after a protocol error or disconnect, how long the flush of the last frames may take', { min: 1 }),
+    writeHighWaterMarkBytes: integer(64 * 1024, 'bytes queued for a connection before deliveries to it pause', { min: 1024 }),
+  },
+  core: {
+    maxRedeliveries: integer(6, 'failed deliveries after the first before a message is dead-lettered (ActiveMQ: 6)'),
+    deadLetterQueue: string('ActiveMQ.DLQ', 'queue that receives dead-lettered messages'),
+    deadLetterNonPersistent: boolean(false, 'dead-letter non-persistent messages too (ActiveMQ drops them)'),
+    memoryLimitBytes: integer(512 * MiB, 'message bytes held in memory before producers are slowed (512 MiB)', { min: 1 }),
+    expirySweepMs: integer(30_000, 'how often queues are swept for expired messages (0: never)'),
+    users: userList('users allowed to connect; from text, JSON: `[{"username":"app","password":"secret"}]`'),
+    allowAnonymous: boolean(true, 'accept connections without a username'),
+  },
+  store: {
+    kind: oneOf(['memory', 'journal'], 'memory', 'message store: `memory` (nothing survives a restart) or `journal` (file-backed in `dataDir`; not available yet)'),
+    // Journal settings go here, as `store.journal.*`.
+  },
+};
+
+export type ConfigSchema = typeof configSchema;
+
+type ConfigOf<S> = S extends ConfigLeaf<infer T> ? T : { [K in keyof S]: ConfigOf<S[K]> };
+
+/** The configuration after defaults, file, environment and flags are merged and checked. */
+export type ResolvedConfig = ConfigOf<ConfigSchema>;
+
+export type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+/** The settings of one listener. */
+export type ListenerConfig = ResolvedConfig['ws'];
