@@ -89,9 +89,10 @@ export class HaNode {
 
   start(): void {
     // A fresh directory has no epoch: the first node claims at once. Otherwise watch a full lease.
-    if (this.files.currentEpoch() === 0 && this.tryClaim()) return;
-    this.transition('lost');
-    this.observe();
+    if (this.files.currentEpoch() !== 0 || !this.tryClaim()) {
+      this.transition('lost');
+      this.observe();
+    }
     this.schedule();
   }
 
