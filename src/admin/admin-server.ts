@@ -10,6 +10,16 @@ export interface AdminOptions {
   logger: Logger;
   /** Read on every request: the broker fills it in as it starts. */
   view: () => BrokerView;
+  /** Operator actions, reached with POST. */
+  operations?: AdminOperations;
+}
+
+/** What an operator (or `wharf drill` against a remote pair) may ask of the broker. */
+export interface AdminOperations {
+  /** Planned failover: the active hands its lease to the standby at once and becomes standby. */
+  handoff(): Promise<void>;
+  /** Hard failover for drills: the process dies at once, as with SIGKILL. */
+  crash(): void;
 }
 
 export interface AdminServer {
@@ -34,30 +44,48 @@ const ROUTES: Record<string, (view: BrokerView) => Reply> = {
     return json(r.ready ? 200 : 503, r);
   },
   '/api/destinations': (view) => (view.core ? json(200, view.core.stats()) : json(503, { error: 'starting' })),
+  '/api/role': (view) => json(200, { role: view.ha?.role() ?? 'single', epoch: view.ha?.epoch() ?? 0, pid: process.pid }),
   '/metrics': (view) => ({ status: 200, type: 'text/plain; version=0.0.4; charset=utf-8', body: renderPrometheus(brokerMetrics(view)) }),
 };
 
-function route(req: IncomingMessage, view: () => BrokerView): Reply {
+const ACTIONS: Record<string, (ops: AdminOperations) => Promise<Reply>> = {
+  '/api/handoff': async (ops) => {
+    await ops.handoff();
+    return json(200, { handedOff: true });
+  },
+  '/api/crash': async (ops) => {
+    ops.crash();
+    return json(500, { error: 'still alive' });
+  },
+};
+
+async function route(req: IncomingMessage, options: AdminOptions): Promise<Reply> {
   const path = new URL(req.url ?? '/', 'http://admin').pathname;
+  const action = ACTIONS[path];
+  if (action) {
+    if (req.method !== 'POST') return json(405, { error: 'only POST' });
+    if (!options.operations) return json(404, { error: 'no operations on this listener' });
+    return action(options.operations);
+  }
   const handler = ROUTES[path];
-  if (!handler) return json(404, { error: `no such endpoint; try ${Object.keys(ROUTES).join(', ')}` });
+  if (!handler) return json(404, { error: `no such endpoint; try ${[...Object.keys(ROUTES), ...Object.keys(ACTIONS)].join(', ')}` });
   if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: 'only GET' });
-  return handler(view());
+  return handler(options.view());
 }
 
-/** The admin HTTP listener: health, readiness, destinations and Prometheus metrics. Read-only. */
+/** The admin HTTP listener: health, readiness, role, destinations and Prometheus metrics; POST for handoff and crash. */
 export async function startAdminServer(options: AdminOptions): Promise<AdminServer> {
   const logger = options.logger;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    let reply: Reply;
-    try {
-      reply = route(req, options.view);
-    } catch (err) {
-      logger.error({ err, url: req.url }, 'admin request failed');
-      reply = json(500, { error: 'internal error' });
-    }
-    res.writeHead(reply.status, { 'Content-Type': reply.type, 'Cache-Control': 'no-store' });
-    res.end(req.method === 'HEAD' ? undefined : reply.body);
+    route(req, options)
+      .catch((err: unknown) => {
+        logger.error({ err, url: req.url }, 'admin request failed');
+        return json(500, { error: 'internal error' });
+      })
+      .then((reply) => {
+        res.writeHead(reply.status, { 'Content-Type': reply.type, 'Cache-Control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : reply.body);
+      });
   });
   await new Promise<void>((resolve, reject) => {
     const onError = (e: Error): void => reject(new Error(`cannot open the admin listener on ${options.host}:${options.port}: ${e.message}`));

@@ -6,12 +6,15 @@ export interface BrokerView {
   core?: { readonly serving: boolean; stats(): CoreStats };
   store?: { health(): StoreHealth };
   adapters: ReadonlyArray<{ readonly name: string; readonly connectionCount: number }>;
+  /** Present when the process is part of an active/standby pair. */
+  ha?: { role(): string; epoch(): number };
 }
 
 export type Readiness = { ready: true } | { ready: false; reason: string };
 
 /** Ready when the core is serving and the store is healthy. */
 export function readiness(view: BrokerView): Readiness {
+  if (view.ha && view.ha.role() !== 'active') return { ready: false, reason: view.ha.role() };
   if (!view.core || !view.store) return { ready: false, reason: 'starting' };
   const health = view.store.health();
   if (!health.ok) return { ready: false, reason: `store failed: ${health.error ?? 'unknown error'}` };

@@ -59,7 +59,12 @@ async function start(args: readonly string[]): Promise<number> {
     if (e instanceof ConfigError) return fail(e.message, EXIT_USAGE);
     return fail(`cannot start: ${(e as Error).message}`, EXIT_FAILED);
   }
-  broker.logger.info({ signal: await signal }, 'shutting down');
+  const ended = await Promise.race([signal, broker.failure.catch((e: unknown) => e as Error)]);
+  if (ended instanceof Error) {
+    await broker.stop().catch(() => undefined);
+    return fail(`cannot serve: ${ended.message}`, EXIT_FAILED);
+  }
+  broker.logger.info({ signal: ended }, 'shutting down');
   try {
     await broker.stop();
     return EXIT_OK;
@@ -82,6 +87,15 @@ async function main(argv: readonly string[]): Promise<number> {
   switch (command) {
     case 'start':
       return start(args);
+    case 'drill': {
+      // Loaded here so that other commands never load the drill; local pairs run this same `wharf`.
+      const { drillCommand } = await import('../drill/drill-command.js');
+      return drillCommand(args, {
+        stdout: (t) => process.stdout.write(t),
+        stderr: (t) => process.stderr.write(t),
+        wharf: [process.execPath, ...process.execArgv, process.argv[1]!],
+      });
+    }
     case 'config': {
       const config = configFrom(args);
       if (typeof config === 'number') return config;

@@ -77,8 +77,19 @@ export const configSchema = {
     allowAnonymous: boolean(true, 'accept connections without a username'),
   },
   store: {
-    kind: oneOf(['memory', 'journal'], 'memory', 'message store: `memory` (nothing survives a restart) or `journal` (file-backed in `dataDir`; not available yet)'),
-    // Journal settings go here, as `store.journal.*`.
+    kind: oneOf(['memory', 'journal'], 'journal', 'message store: `journal` (files in `<dataDir>/journal`, survives crashes) or `memory` (nothing survives a restart)'),
+    sync: oneOf(['always', 'interval'], 'always', '`always`: a persistent message is acknowledged after fdatasync; `interval`: after the write, with fdatasync every `store.syncIntervalMs` (a machine crash may lose that much)'),
+    syncIntervalMs: integer(100, 'fdatasync period when `store.sync` is `interval`', { min: 1 }),
+    segmentBytes: integer(64 * MiB, 'journal segment size before a new segment starts (64 MiB)', { min: 16 * 1024 }),
+    maxBytes: integer(0, 'journal size limit in bytes (0: none); at the limit producers of persistent messages wait or are refused, see `store.onFull`'),
+    onFull: oneOf(['block', 'fail'], 'block', 'at `store.maxBytes`: `block` holds persistent sends until space is freed, `fail` refuses them with an error'),
+    skipCorrupt: boolean(false, 'on a corrupt journal record in the middle of the journal, quarantine it and start anyway (default: refuse to start)'),
+  },
+  ha: {
+    enabled: boolean(true, 'with the journal, take part in an active/standby pair on `dataDir` (a lone process simply becomes active)'),
+    leaseMs: integer(600, 'a standby takes over once the active has not renewed its lease for this long', { min: 100 }),
+    renewMs: integer(100, 'how often the active renews its lease', { min: 10 }),
+    pollMs: integer(50, 'how often a standby looks at the lease', { min: 10 }),
   },
 };
 

@@ -32,6 +32,8 @@ export interface HaOptions {
   activate(epoch: number): Promise<void>;
   /** Closes listeners, core and store; `reason` for the logs. */
   deactivate(reason: string): Promise<void>;
+  /** Activation failed: the node released its lease and stopped; the process should exit. */
+  failed(error: unknown): void;
 }
 
 type HaEvent = 'claimed' | 'activated' | 'lost' | 'deactivated' | 'stop';
@@ -56,6 +58,8 @@ export class HaNode {
   private observedAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** During a planned handoff the lease is kept renewed until the store has closed. */
+  private handingOff = false;
   private readonly marginMs: number;
   activatedAt: number | undefined;
 
@@ -84,7 +88,7 @@ export class HaNode {
 
   /** True while this node is active and inside its lease: the journal's gate before acknowledging. */
   mayAcknowledge(): boolean {
-    return (this.role === 'active' || this.role === 'activating') && performance.now() < this.validUntil;
+    return (this.role === 'active' || this.role === 'activating' || this.handingOff) && performance.now() < this.validUntil;
   }
 
   start(): void {
@@ -105,7 +109,7 @@ export class HaNode {
   private tick(): void {
     try {
       if (this.role === 'standby') this.watch();
-      else if (this.role === 'active' || this.role === 'activating') this.renew();
+      else if (this.role === 'active' || this.role === 'activating' || this.handingOff) this.renew();
     } catch (err) {
       this.o.logger.error({ err }, 'ha tick failed');
     }
@@ -116,7 +120,9 @@ export class HaNode {
   private watch(): void {
     const lease = this.files.readLease();
     const current = this.files.currentEpoch();
-    if (lease?.released && lease.epoch === current) {
+    // A lease released by a handoff goes to a peer at once; the node that released it (now a
+    // standby) must not win it back by polling first: it takes over only once it expires.
+    if (lease?.released && lease.epoch === current && lease.owner !== this.nodeId) {
       this.tryClaim();
       return;
     }
@@ -150,10 +156,7 @@ export class HaNode {
       () => {
         if (this.role === 'activating') this.transition('activated');
       },
-      (err: unknown) => {
-        this.o.logger.error({ err }, 'activation failed; stepping down');
-        this.stepDown('activation failed');
-      },
+      (err: unknown) => void this.giveUp(err),
     );
     return true;
   }
@@ -191,15 +194,39 @@ export class HaNode {
   }
 
   /**
+   * A node that cannot serve (a port in use, a journal it cannot open) must not hold the lease or
+   * keep claiming epochs: it releases the lease so a healthy peer takes over at once, and stops.
+   */
+  private async giveUp(err: unknown): Promise<void> {
+    this.o.logger.error({ err, epoch: this.epoch }, 'activation failed; releasing the lease and stopping');
+    this.stopping = true;
+    this.validUntil = 0;
+    clearTimeout(this.timer);
+    this.role = 'stopped';
+    await this.o.deactivate('activation failed').catch(() => undefined);
+    try {
+      this.files.writeLease({ epoch: this.epoch, owner: this.nodeId, beat: ++this.beat, leaseMs: this.o.leaseMs, released: true });
+    } catch (e) {
+      this.o.logger.warn({ err: e }, 'could not release the lease');
+    }
+    this.o.failed(err);
+  }
+
+  /**
    * Planned handoff: deactivate (the store syncs and closes), then release the lease so a standby
    * claims at once instead of waiting for expiry. With `stay`, this node then waits as a standby.
    */
   async handoff(stay: boolean): Promise<void> {
     if (this.role !== 'active') return;
     this.stopping = !stay;
-    this.validUntil = 0;
+    this.handingOff = true;
     this.transition(stay ? 'lost' : 'stop');
-    await this.o.deactivate('handoff');
+    try {
+      await this.o.deactivate('handoff');
+    } finally {
+      this.handingOff = false;
+      this.validUntil = 0;
+    }
     this.files.writeLease({ epoch: this.epoch, owner: this.nodeId, beat: ++this.beat, leaseMs: this.o.leaseMs, released: true });
     if (stay) {
       this.transition('deactivated');

@@ -147,7 +147,8 @@ describe('wharf CLI', () => {
     const first = wharf(['start', ...EPHEMERAL, '--dataDir', dataDir, '--log.level', 'info']);
     running = first;
     const { ports } = (await waitForLog(first, 'wharf started')) as { ports: { stomp: { tcp: number } } };
-    const second = await finished(['start', ...EPHEMERAL, '--stomp.tcp.port', String(ports.stomp.tcp), '--dataDir', dataDir]);
+    // Its own data directory: on the same one it would (rightly) wait as the standby.
+    const second = await finished(['start', ...EPHEMERAL, '--stomp.tcp.port', String(ports.stomp.tcp), '--dataDir', join(dataDir, 'second')]);
     expect(second.code).toBe(1);
     expect(second.stderr).toContain(`wharf: cannot start: cannot open the stomp-tcp listener on 127.0.0.1:${ports.stomp.tcp}`);
     first.child.kill('SIGTERM');

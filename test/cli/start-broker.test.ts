@@ -111,8 +111,6 @@ describe('startBroker', () => {
     const attempt = startTestBroker({ stomp: { tcp: { port: taken } } }, second.registry);
     await expect(attempt).rejects.toThrow(`cannot open the stomp-tcp listener on 127.0.0.1:${taken}`);
     expect(second.closed()).toBe(1);
-
-    await expect(startTestBroker({ store: { kind: 'journal' } }, echoRegistry().registry)).rejects.toThrow('not available yet');
   });
 
   it('with the real registry serves STOMP on TCP, TLS, WS and WSS', async () => {

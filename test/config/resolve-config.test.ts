@@ -37,7 +37,8 @@ describe('defaults', () => {
     expect(c.brokerName).toBe('wharf');
     expect(c.dataDir).toBe('./data');
     expect(c.log.level).toBe('warn');
-    expect(c.store.kind).toBe('memory');
+    expect(c.store.kind).toBe('journal');
+    expect(c.ha.enabled).toBe(true);
     expect(c.admin).toEqual({ enabled: true, host: '127.0.0.1', port: 8162 });
     const ports = {
       'stomp.tcp': 61613, 'stomp.tls': 61614, 'mqtt.tcp': 1883, 'mqtt.tls': 8883, 'amqp.tcp': 5672, 'amqp.tls': 5671,

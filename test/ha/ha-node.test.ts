@@ -35,6 +35,7 @@ function startNode(extra: Partial<HaOptions> = {}): Probe {
     logger: pino({ level: 'silent' }),
     activate: async (epoch) => { probe.activations.push(epoch); },
     deactivate: async (reason) => { probe.deactivations.push(reason); },
+    failed: () => undefined,
     ...extra,
   });
   nodes.push(probe.node);
@@ -140,8 +141,19 @@ describe('HA node', () => {
     expect(b.node.currentRole).toBe('standby');
   });
 
+  it('a node whose activation fails releases the lease and stops; its peer takes over at once', async () => {
+    let failure: unknown;
+    const a = startNode({ leaseMs: 3000, activate: async () => { throw new Error('port in use'); }, failed: (e) => { failure = e; } });
+    await until(() => a.node.currentRole === 'stopped');
+    expect((failure as Error).message).toBe('port in use');
+    const b = startNode({ leaseMs: 3000 });
+    const took = await until(() => b.node.currentRole === 'active');
+    expect(took).toBeLessThan(1000);
+    expect(b.activations).toEqual([2]);
+  });
+
   it('rejects timings that leave no safety margin', () => {
-    expect(() => new HaNode({ dataDir: dir, leaseMs: 200, renewMs: 100, pollMs: 50, logger: pino({ level: 'silent' }), activate: async () => {}, deactivate: async () => {} }))
+    expect(() => new HaNode({ dataDir: dir, leaseMs: 200, renewMs: 100, pollMs: 50, logger: pino({ level: 'silent' }), activate: async () => {}, deactivate: async () => {}, failed: () => undefined }))
       .toThrow(/leaseMs/);
   });
 });

@@ -47,6 +47,12 @@ export async function startTestBroker(overrides: DeepPartial<ResolvedConfig> = {
       layerFromObject(overrides, 'test overrides'),
     ]);
     const broker = await startBroker(config, registry ?? (await import('../../src/cli/adapters.js')).registry);
+    try {
+      await broker.whenServing();
+    } catch (e) {
+      await broker.stop();
+      throw e;
+    }
     return {
       ports: broker.ports,
       adminUrl: broker.adminUrl ?? '',

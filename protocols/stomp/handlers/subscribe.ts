@@ -40,7 +40,8 @@ export async function subscribe(frame: InboundFrame, ctx: StompContext): Promise
       ? { flow: { kind: 'unbounded' }, autoSettle: true }
       : { flow: { kind: 'window', size: prefetchOf(h.get('activemq.prefetchSize'), address.routing === 'anycast', durableName, ctx) } };
   const selector = h.get('selector');
-  if (selector !== undefined && selector.trim().length > 0) options.selector = selector;
+  // As ActiveMQ does for STOMP: header values are strings, so compare them with numbers as numbers.
+  if (selector !== undefined && selector.trim().length > 0) options.selector = `convert_string_expressions:${selector}`;
   if (h.get('activemq.noLocal') === 'true') options.noLocal = true;
   if (durableName !== undefined) options.durableName = durableName;
   const consumerId = await ctx.session.subscribe(address, options);

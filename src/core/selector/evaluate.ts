@@ -76,10 +76,10 @@ function logical(operands: Evaluator[], decisive: boolean): Evaluator {
   };
 }
 
-function compileArithmetic(node: Extract<Node, { type: 'arith' }>): Evaluator {
-  const first = compileNode(node.first);
+function compileArithmetic(node: Extract<Node, { type: 'arith' }>, compile: (n: Node) => Evaluator): Evaluator {
+  const first = compile(node.first);
   const ops = node.rest.map((r) => ARITHMETIC[r.op]);
-  const operands = node.rest.map((r) => compileNode(r.operand));
+  const operands = node.rest.map((r) => compile(r.operand));
   return (s) => {
     let acc = first(s);
     for (let i = 0; i < ops.length && acc !== null; i++) acc = calculate(ops[i]!, acc, operands[i]!(s));
@@ -87,10 +87,11 @@ function compileArithmetic(node: Extract<Node, { type: 'arith' }>): Evaluator {
   };
 }
 
-function compileBetween(node: Extract<Node, { type: 'between' }>): Evaluator {
-  const value = compileNode(node.value);
-  const low = compileNode(node.low);
-  const high = compileNode(node.high);
+function compileBetween(node: Extract<Node, { type: 'between' }>, compile: (n: Node) => Evaluator, o: CompileOptions): Evaluator {
+  const read = compile(node.value);
+  const value: Evaluator = o.convertStringExpressions ? (s) => { const v = read(s); return typeof v === 'string' ? fromString(v, 0) : v; } : read;
+  const low = compile(node.low);
+  const high = compile(node.high);
   const { '<': lt, '>': gt, '<=': le, '>=': ge } = COMPARATORS;
   if (node.negated) {
     return (s) => {
@@ -114,7 +115,30 @@ function stringTest(operand: Evaluator, test: (v: string) => boolean, negated: b
 }
 
 /** Turns an AST node into a closure; called once per selector, never on the hot path. */
-export function compileNode(node: Node): Evaluator {
+/**
+ * ActiveMQ's `convert_string_expressions:` mode (used for STOMP, whose headers are all strings):
+ * in a comparison, a string meeting a number or a boolean is converted to that type when it can be.
+ */
+function convertStrings(a: Value, b: Value): [Value, Value] {
+  if (typeof a === 'string' && b !== null && typeof b !== 'string') return [fromString(a, b), b];
+  if (typeof b === 'string' && a !== null && typeof a !== 'string') return [a, fromString(b, a)];
+  return [a, b];
+}
+
+function fromString(text: string, like: Value): Value {
+  if (typeof like === 'boolean') return text === 'true' ? true : text === 'false' ? false : text;
+  const n = Number(text);
+  return text.trim() !== '' && Number.isFinite(n) ? n : text;
+}
+
+export interface CompileOptions {
+  convertStringExpressions: boolean;
+}
+
+const PLAIN: CompileOptions = { convertStringExpressions: false };
+
+export function compileNode(node: Node, o: CompileOptions = PLAIN): Evaluator {
+  const compile = (n: Node): Evaluator => compileNode(n, o);
   switch (node.type) {
     case 'literal': {
       const value = node.value;
@@ -123,40 +147,41 @@ export function compileNode(node: Node): Evaluator {
     case 'identifier':
       return identifierEvaluator(node.name);
     case 'unary': {
-      const operand = compileNode(node.operand);
+      const operand = compile(node.operand);
       if (node.op === '+') return (s) => { const v = operand(s); return isNumeric(v) ? v : null; };
       return (s) => { const v = operand(s); return isNumeric(v) ? -v : null; };
     }
     case 'arith':
-      return compileArithmetic(node);
+      return compileArithmetic(node, compile);
     case 'compare': {
       const compare = COMPARATORS[node.op];
-      const left = compileNode(node.left);
-      const right = compileNode(node.right);
+      const left = compile(node.left);
+      const right = compile(node.right);
+      if (o.convertStringExpressions) return (s) => compare(...convertStrings(left(s), right(s)));
       return (s) => compare(left(s), right(s));
     }
     case 'between':
-      return compileBetween(node);
+      return compileBetween(node, compile, o);
     case 'like':
-      return stringTest(compileNode(node.value), compileLike(node.pattern, node.escape), node.negated);
+      return stringTest(compile(node.value), compileLike(node.pattern, node.escape), node.negated);
     case 'in': {
       const list = new Set(node.list);
-      return stringTest(compileNode(node.value), (v) => list.has(v), node.negated);
+      return stringTest(compile(node.value), (v) => list.has(v), node.negated);
     }
     case 'isNull': {
-      const value = compileNode(node.value);
+      const value = compile(node.value);
       const negated = node.negated;
       return (s) => (value(s) === null) !== negated;
     }
     case 'not': {
-      const operand = compileNode(node.operand);
+      const operand = compile(node.operand);
       return (s) => { const v = operand(s); return v === null ? null : !v; };
     }
     case 'and':
     case 'or':
-      return logical(node.operands.map(compileNode), node.type === 'or');
+      return logical(node.operands.map(compile), node.type === 'or');
     case 'truth': {
-      const operand = compileNode(node.operand);
+      const operand = compile(node.operand);
       // ActiveMQ: a non-boolean value used as a condition is FALSE.
       return (s) => { const v = operand(s); return typeof v === 'boolean' || v === null ? v : false; };
     }

@@ -23,14 +23,19 @@ const MAX_SELECTOR_LENGTH = 4096;
 
 const matchAll: Selector = () => true;
 
+export const CONVERT_PREFIX = 'convert_string_expressions:';
+
 /** Parses once; throws BrokerError('INVALID_SELECTOR', '<clear message with position>') on bad syntax. Empty/whitespace text → a selector that matches everything. */
 export function compileSelector(text: string): Selector {
+  // ActiveMQ's prefix for selectors whose string properties compare with numbers (STOMP).
+  const convertStringExpressions = text.startsWith(CONVERT_PREFIX);
+  if (convertStringExpressions) text = text.slice(CONVERT_PREFIX.length);
   if (text.length > MAX_SELECTOR_LENGTH) {
     throw selectorError(`the selector is longer than ${MAX_SELECTOR_LENGTH} characters`, MAX_SELECTOR_LENGTH);
   }
   const ast = parse(tokenize(text));
   if (!ast) return matchAll;
-  const condition = compileNode(ast);
+  const condition = compileNode(ast, { convertStringExpressions });
   // Only TRUE selects: FALSE and unknown (NULL) do not.
   return (subject) => condition(subject) === true;
 }

@@ -545,3 +545,28 @@ describe('comments', () => {
     expect(compileSelector('-- nothing\n/* here */')({ message: message(), deliveryCount: 1 })).toBe(true);
   });
 });
+
+describe('convert_string_expressions (ActiveMQ, for STOMP)', () => {
+  const subject = (properties: Record<string, string>) => ({
+    message: {
+      messageId: 'id', address: { name: 'q', routing: 'anycast' as const }, body: new Uint8Array(0), bodyType: 'text' as const,
+      properties, persistent: false, priority: 4, expiration: 0, timestamp: 0,
+    },
+    deliveryCount: 1,
+  });
+  it.each([
+    ['count > 5', { count: '7' }, true],
+    ['count > 5', { count: '3' }, false],
+    ['count = 7', { count: '7' }, true],
+    ['count BETWEEN 1 AND 10', { count: '7' }, true],
+    ['count > 5', { count: 'seven' }, false],
+    ['flag = TRUE', { flag: 'true' }, true],
+    ["name = 'x'", { name: 'x' }, true],
+  ])('%s with %j → %s', (text, properties, expected) => {
+    expect(compileSelector(`convert_string_expressions:${text}`)(subject(properties))).toBe(expected);
+  });
+  it('without the prefix, strings and numbers never compare (JMS)', () => {
+    expect(compileSelector('count > 5')(subject({ count: '7' }))).toBe(false);
+    expect(compileSelector('count = 7')(subject({ count: '7' }))).toBe(false);
+  });
+});

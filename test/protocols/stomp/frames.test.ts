@@ -231,9 +231,8 @@ describe('SUBSCRIBE', () => {
   });
 
   // ActiveMQ prefixes STOMP selectors with `convert_string_expressions:` so that comparing a
-  // (necessarily string) STOMP property with a number converts it. SubscribeOptions cannot ask
-  // the core for that yet: see the report. `it.fails` turns red once the core supports it.
-  it.fails('compares numeric-looking string properties with numbers (ActiveMQ convert_string_expressions)', async () => {
+  // (necessarily string) STOMP property with a number converts it; so does Wharf.
+  it('compares numeric-looking string properties with numbers (ActiveMQ convert_string_expressions)', async () => {
     const q = stomp.name('q');
     const c = await stomp.client();
     await subscribe(c, `/queue/${q}`, { selector: 'count > 5' });

@@ -1,0 +1,157 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { printResult, type WorkloadResult } from '../stats.js';
+import { CLIENT_CLASSPATH, compileScenarios, removeCompiled } from '../../test/protocols/openwire/java-client.js';
+
+/**
+ * openwire-queue: ActiveMQ's own JMS client sends persistent 256-byte text messages to a queue
+ * from `producers` threads (sync sends, the JMS default for persistent messages), one
+ * AUTO_ACKNOWLEDGE consumer receives them (test/protocols/openwire/java/JmsBench.java). Run
+ * against Wharf and, when Debian's `activemq` package is installed, against ActiveMQ 5.17 on the
+ * same machine with the same load (both non-persistent stores: Wharf's memory store,
+ * ActiveMQ persistent="false").
+ */
+export interface OpenWireQueueOptions {
+  messages: number;
+  bodyBytes: number;
+  producers: number;
+  asyncSends: boolean;
+}
+
+export const OPENWIRE_QUEUE_DEFAULTS: OpenWireQueueOptions = { messages: 100_000, bodyBytes: 256, producers: 4, asyncSends: false };
+
+const ACTIVEMQ_HOME = '/usr/share/activemq';
+
+async function runJavaBench(uri: string, o: OpenWireQueueOptions, label: string): Promise<WorkloadResult> {
+  const dir = await compileScenarios();
+  const queue = `bench.openwire.${Date.now()}`;
+  const child = spawn('java', ['-Xmx512m', '-cp', `${dir}:${CLIENT_CLASSPATH}`, 'JmsBench', uri, queue,
+    String(o.messages), String(o.bodyBytes), String(o.producers), String(o.asyncSends)]);
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const line = out.trim().split('\n').at(-1) ?? '';
+  if (code !== 0 || !line.startsWith('{')) throw new Error(`JmsBench against ${label} failed (exit ${code}): ${err.slice(-2000)}`);
+  const r = JSON.parse(line) as { messages: number; seconds: number; msgPerSec: number; p50Ms: number; p99Ms: number };
+  return {
+    workload: `openwire-queue (${label})`,
+    messages: r.messages,
+    seconds: r.seconds,
+    figures: { 'msg/s': r.msgPerSec, p50_ms: r.p50Ms, p99_ms: r.p99Ms, producers: o.producers, sends: o.asyncSends ? 'async' : 'sync' },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`nothing listening on ${port} after ${timeoutMs} ms`);
+}
+
+/** Debian's ActiveMQ 5.17 broker with a minimal non-persistent config, if the package is installed. */
+export async function startDebianActiveMq(): Promise<{ uri: string; stop(): Promise<void> } | undefined> {
+  if (!existsSync(join(ACTIVEMQ_HOME, 'bin/activemq.jar'))) return undefined;
+  const base = mkdtempSync(join(tmpdir(), 'wharf-bench-activemq-'));
+  const port = await freePort();
+  writeFileSync(join(base, 'activemq.xml'), `<beans xmlns="http://www.springframework.org/schema/beans"
+  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+  xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans.xsd
+  http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
+  <broker xmlns="http://activemq.apache.org/schema/core" brokerName="bench" persistent="false" useJmx="false"
+          dataDirectory="${base}/data">
+    <transportConnectors><transportConnector name="openwire" uri="tcp://127.0.0.1:${port}"/></transportConnectors>
+  </broker>
+</beans>
+`);
+  const child = spawn('java', ['-Xmx1g', `-Dactivemq.home=${ACTIVEMQ_HOME}`, `-Dactivemq.base=${base}`, `-Dactivemq.conf=${base}`,
+    `-Dactivemq.data=${base}/data`, '-jar', join(ACTIVEMQ_HOME, 'bin/activemq.jar'), 'start', `xbean:file:${base}/activemq.xml`],
+  { stdio: 'ignore' });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(base, { recursive: true, force: true });
+  };
+  try {
+    await waitForPort(port, 60_000);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { uri: `tcp://127.0.0.1:${port}`, stop };
+}
+
+/** The workload against Wharf (on `wharfPort`) and, if installed, against ActiveMQ. */
+export async function runOpenWireQueue(wharfPort: number, options: Partial<OpenWireQueueOptions> = {}): Promise<WorkloadResult[]> {
+  const o = { ...OPENWIRE_QUEUE_DEFAULTS, ...options };
+  try {
+    const results = [await runJavaBench(`tcp://127.0.0.1:${wharfPort}`, o, 'wharf')];
+    const activemq = await startDebianActiveMq();
+    if (activemq) {
+      try {
+        results.push(await runJavaBench(activemq.uri, o, 'activemq 5.17'));
+      } finally {
+        await activemq.stop();
+      }
+      const [w, a] = results as [WorkloadResult, WorkloadResult];
+      w.figures['x activemq'] = (w.figures['msg/s'] as number) / (a.figures['msg/s'] as number);
+    }
+    return results;
+  } finally {
+    removeCompiled();
+  }
+}
+
+/** `node --import tsx bench/workloads/openwire-queue.ts [messages] [producers] [async]`: Wharf in a child process, then ActiveMQ. */
+async function main(): Promise<void> {
+  const [messages, producers, async] = process.argv.slice(2);
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'wharf-bench-'));
+  const env: Record<string, string> = {
+    ...process.env as Record<string, string>, WHARF_DATA_DIR: dataDir, WHARF_LOG_LEVEL: 'warn', WHARF_STORE_KIND: 'memory',
+    WHARF_OPENWIRE_TCP_HOST: '127.0.0.1', WHARF_OPENWIRE_TCP_PORT: String(port), WHARF_ADMIN_PORT: String(await freePort()),
+  };
+  for (const p of ['STOMP', 'MQTT', 'AMQP']) env[`WHARF_${p}_TCP_ENABLED`] = 'false';
+  for (const p of ['STOMP', 'MQTT', 'AMQP', 'OPENWIRE']) env[`WHARF_${p}_TLS_ENABLED`] = 'false';
+  env.WHARF_WS_ENABLED = 'false';
+  env.WHARF_WSS_ENABLED = 'false';
+  const wharf = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'start'], { env, stdio: 'inherit' });
+  try {
+    await waitForPort(port, 30_000);
+    const results = await runOpenWireQueue(port, {
+      ...(messages ? { messages: Number(messages) } : {}),
+      ...(producers ? { producers: Number(producers) } : {}),
+      ...(async ? { asyncSends: async === 'async' } : {}),
+    });
+    for (const r of results) printResult(r);
+  } finally {
+    wharf.kill('SIGTERM');
+    await new Promise((resolve) => wharf.once('exit', resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

@@ -1,0 +1,138 @@
+import { BrokerError, isBrokerError, type SubscribeOptions } from '../../../src/spi/index.js';
+import type { OpenWireConnection } from '../connection.js';
+import type { ConsumerControl, ConsumerInfo, MessageDispatch, MessagePull } from '../codec/commands.js';
+import { longToNumber } from '../codec/long.js';
+import { T } from '../codec/type-codes.js';
+import { ConsumerState } from '../consumer-state.js';
+import { consumerKey, parentSessionKey } from '../ids.js';
+import { destinationAddresses, isTopicDestination } from '../mapping.js';
+import { advisoryInterest } from '../temp-destinations.js';
+import { requireSession } from './handler.js';
+import { sessionEntry } from './session-handlers.js';
+
+/**
+ * ConsumerInfo: a core consumer per destination part, fed by credit (prefetch, or pulls for
+ * prefetch 0). Advisory consumers (the JMS connection's own, on ActiveMQ.Advisory.*) are served
+ * here, not by the core. A replayed ConsumerInfo (failover) is a no-op.
+ */
+export async function onConsumerInfo(c: OpenWireConnection, info: ConsumerInfo): Promise<void> {
+  const session = requireSession(c);
+  const key = consumerKey(info.consumerId);
+  if (!info.consumerId) throw new BrokerError('INVALID_MESSAGE', 'ConsumerInfo without a consumer id');
+  if (c.consumers.has(key)) return;
+  const dest = info.destination;
+  if (!dest?.physicalName) throw new BrokerError('INVALID_ADDRESS', 'ConsumerInfo without a destination');
+  const sKey = parentSessionKey(info.consumerId);
+  const state = new ConsumerState(key, sKey, info, session);
+  const interest = isTopicDestination(dest) ? advisoryInterest(dest.physicalName) : undefined;
+  if (interest) {
+    const watcher = { ...interest, advise: (i: Parameters<OpenWireConnection['advise']>[1], topic: string) => c.advise(state, i, topic) };
+    c.consumers.set(key, state);
+    sessionEntry(c, sKey).consumers.add(key);
+    c.advisoryWatchers.set(key, watcher);
+    c.broker.temps.watch(watcher);
+    return;
+  }
+  if (info.browser) {
+    // The core has no browse (peek) yet: answer, then end the browse at once (an empty snapshot).
+    c.consumers.set(key, state);
+    sessionEntry(c, sKey).consumers.add(key);
+    setImmediate(() => c.send(nullDispatch(info)));
+    return;
+  }
+  const addresses = destinationAddresses(dest, c.broker.temps);
+  const selector = info.selector?.trim() ? info.selector : undefined;
+  const durable = isTopicDestination(dest) && info.subscriptionName ? info.subscriptionName : undefined;
+  c.consumers.set(key, state);
+  sessionEntry(c, sKey).consumers.add(key);
+  try {
+    for (const address of addresses) {
+      const credit = state.initialCredit();
+      const options: SubscribeOptions = { flow: { kind: 'credit', initial: credit }, noLocal: info.noLocal };
+      if (selector !== undefined) options.selector = selector;
+      if (durable !== undefined) options.durableName = durable;
+      const id = await session.subscribe(address, options);
+      state.attach(id, credit);
+      if (state.closed) break;
+      c.claim(id, state);
+    }
+  } catch (e) {
+    await removeConsumer(c, key);
+    throw e;
+  }
+  if (state.closed) await closeCoreConsumers(c, state);
+}
+
+/** RemoveInfo(ConsumerId): unsettled messages go back to their queue (the core counts the attempt). */
+export async function removeConsumer(c: OpenWireConnection, key: string): Promise<void> {
+  const state = c.consumers.get(key);
+  if (!state) return;
+  c.consumers.delete(key);
+  c.sessions.get(state.sessionKey)?.consumers.delete(key);
+  state.closed = true;
+  state.stopPull();
+  const watcher = c.advisoryWatchers.get(key);
+  if (watcher) {
+    c.advisoryWatchers.delete(key);
+    c.broker.temps.unwatch(watcher);
+    return;
+  }
+  await closeCoreConsumers(c, state);
+}
+
+async function closeCoreConsumers(c: OpenWireConnection, state: ConsumerState): Promise<void> {
+  const session = c.session;
+  for (const id of state.coreIds) {
+    c.release(id);
+    if (!session) continue;
+    try {
+      await session.unsubscribe(id);
+    } catch (e) {
+      if (!isBrokerError(e) || (e.code !== 'NO_SUCH_CONSUMER' && e.code !== 'SESSION_CLOSED')) throw e;
+    }
+  }
+}
+
+/** ConsumerControl from the client: the failover transport restoring a prefetch after replay. */
+export function onConsumerControl(c: OpenWireConnection, control: ConsumerControl): void {
+  const state = c.consumers.get(consumerKey(control.consumerId));
+  if (!state || state.closed) return;
+  state.prefetch = Math.max(0, control.prefetch);
+  state.syncCredit();
+}
+
+function nullDispatch(info: ConsumerInfo): MessageDispatch {
+  return {
+    typeCode: T.MESSAGE_DISPATCH, commandId: 0, responseRequired: false, consumerId: info.consumerId,
+    destination: null, message: null, redeliveryCounter: 0,
+  };
+}
+
+/**
+ * MessagePull (prefetch 0): one credit; if nothing comes, a null dispatch after `timeout` ms
+ * (timeout -1: at once; 0: wait for ever). docs/openwire.md §10.7.
+ */
+export function onMessagePull(c: OpenWireConnection, pull: MessagePull): void {
+  requireSession(c);
+  const state = c.consumers.get(consumerKey(pull.consumerId));
+  if (!state || state.closed || state.prefetch > 0 || c.advisoryWatchers.has(state.key)) return;
+  const timeout = longToNumber(pull.timeout);
+  if (state.pullTimer) clearTimeout(state.pullTimer);
+  state.pullTimer = undefined;
+  if (!state.pullWaiting) {
+    state.pullWaiting = true;
+    state.syncCredit();
+  }
+  if (!state.pullWaiting) return;
+  const expire = (): void => {
+    if (!state.pullWaiting || state.closed) return;
+    state.stopPull();
+    state.drain();
+    c.send(nullDispatch(state.info));
+  };
+  if (timeout < 0) expire();
+  else if (timeout > 0) {
+    state.pullTimer = setTimeout(expire, timeout);
+    state.pullTimer.unref();
+  }
+}
