@@ -40,7 +40,9 @@ describe('component configuration', () => {
     expect(stompConfig).toEqual({ ...config.limits, defaultPrefetch: 7, defaultTopicPrefetch: 32767, defaultDurableTopicPrefetch: 100, heartbeatMinMs: 1000, heartbeatMaxMs: 60000 });
     expect(stompConfig.maxHeaders).toBe(9);
     expect(stompConfig).not.toHaveProperty('tcp');
-    expect(adapterConfigOf(config, 'mqtt')).toEqual({ ...config.limits });
+    const { tcp: _tcp, tls: _tls, ...mqttSection } = config.mqtt;
+    expect(adapterConfigOf(config, 'mqtt')).toEqual({ ...config.limits, ...mqttSection });
+    expect(adapterConfigOf(config, 'mqtt')).not.toHaveProperty('tcp');
     expect(adapterConfigOf(config, 'echo')).toEqual({ ...config.limits });
   });
 
