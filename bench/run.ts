@@ -2,6 +2,12 @@ import { startBrokerProcess, type BrokerProcess } from './broker-process.js';
 import { printResult, type WorkloadResult } from './stats.js';
 import { runStompQueue } from './workloads/stomp-queue.js';
 import { runStompTopic } from './workloads/stomp-topic.js';
+import { runTakeover } from './workloads/takeover.js';
+import { runOpenWireQueue } from './workloads/openwire-queue.js';
+import { runMqttConns } from './workloads/mqtt-conns.js';
+import { runMqttFanout } from './workloads/mqtt-fanout.js';
+import { runMqttQos0 } from './workloads/mqtt-qos0.js';
+import { runMqttQos1 } from './workloads/mqtt-qos1.js';
 
 /**
  * `npm run bench -- [workload ...] [--messages N]`: starts the built broker as a child process for
@@ -16,12 +22,39 @@ interface Workload {
 const BODY = 256;
 
 const workloads: Record<string, Workload> = {
+  'mqtt-qos0': {
+    protocols: ['mqtt'],
+    run: async (b, messages) => [await runMqttQos0({ port: b.ports.mqtt!, messages: messages ?? 200_000, bodyBytes: BODY, inFlight: 1000 })],
+  },
+  'mqtt-qos1': {
+    protocols: ['mqtt'],
+    // QoS 1 messages are persistent: journaled (the broker process runs the default journal store).
+    run: async (b, messages) => [await runMqttQos1({ port: b.ports.mqtt!, messages: messages ?? 100_000, bodyBytes: BODY, inFlight: 1000, durable: true })],
+  },
+  'mqtt-fanout': {
+    protocols: ['mqtt'],
+    run: async (b, messages) => [await runMqttFanout({ port: b.ports.mqtt!, messages: messages ?? 20_000, subscribers: 50, bodyBytes: BODY, inFlight: 1000 })],
+  },
+  'mqtt-conns': {
+    protocols: ['mqtt'],
+    env: { WHARF_LIMITS_MAX_CONNECTIONS: '20000' },
+    run: async (b) => [await runMqttConns({ port: b.ports.mqtt!, connections: 10_000, brokerPid: b.process.pid! })],
+  },
+  'openwire-queue': {
+    protocols: ['openwire'],
+    run: async (b, messages) => runOpenWireQueue(b.ports.openwire!, messages ? { messages } : {}),
+  },
   'stomp-queue': {
     protocols: ['stomp'],
     run: async (b, messages) => [await runStompQueue({
       port: b.ports.stomp!, messages: messages ?? 100_000, bodyBytes: BODY, inFlight: 1000, persistent: false,
       producers: 1, prefetch: 1000, destination: '/queue/bench.queue', label: 'stomp-queue',
     })],
+  },
+  takeover: {
+    // Starts its own pair of brokers (dist/); the broker started for every workload is not used.
+    protocols: [],
+    run: async () => [await runTakeover(10)],
   },
   'stomp-topic': {
     protocols: ['stomp'],

@@ -213,7 +213,7 @@ interface ServingContext {
 async function startServing(parts: ServingParts, c: ServingContext): Promise<void> {
   const { config, registry, logger, dataDir } = c;
   parts.store = createStore({ ...config.store, dataDir, epoch: c.epoch, mayAcknowledge: c.mayAcknowledge }, logger.child({ component: 'store' }));
-  const core = (parts.core = new BrokerCore(coreConfigOf(config), parts.store, logger.child({ component: 'core' })));
+  const core = (parts.core = new BrokerCore(coreConfigOf(config), parts.store, logger.child({ component: 'core' }), c.mayAcknowledge));
   await core.start();
 
   const byName = new Map<string, ProtocolAdapter>();

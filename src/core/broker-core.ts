@@ -16,9 +16,10 @@ import { encodeMessage } from './message-codec.js';
 import { newEntry, type QueueEntry } from './queue-entry.js';
 import { Queue, type QueueHost, type RemovalCause } from './queue.js';
 import { encodeMeta, readRecoveredState, type ContainerMeta } from './recovery.js';
+import { RESOLVED } from './resolved.js';
 import { durableKey, Router } from './router.js';
 import { compileSelector } from './selector/index.js';
-import type { SessionHost } from './session-host.js';
+import type { MessageIdSource, SessionHost } from './session-host.js';
 import { Session } from './session.js';
 import type { Subscription } from './subscription.js';
 import type { Transaction } from './transaction.js';
@@ -77,10 +78,16 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
   private nextStoreId = 1;
   private sweepTimer: NodeJS.Timeout | undefined;
 
+  /**
+   * @param fence asked before every dispatch and every session call: false once this process may
+   *   no longer serve (an HA node past its lease). The core then hands out and accepts nothing, at
+   *   once and synchronously, before the slower, asynchronous step-down closes the connections.
+   */
   constructor(
     private readonly config: CoreConfig,
     private readonly store: Store,
     readonly logger: Logger,
+    private readonly fence: () => boolean = () => true,
   ) {
     this.brokerName = config.brokerName;
     this.maxRedeliveries = config.maxRedeliveries;
@@ -93,7 +100,16 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
   }
 
   get serving(): boolean {
-    return this.lifecycle === 'serving' && this.store.health().ok;
+    return this.lifecycle === 'serving' && this.store.health().ok && this.fence();
+  }
+
+  mayServe(): boolean {
+    return this.lifecycle === 'serving' && this.fence();
+  }
+
+  /** Throws SHUTDOWN when the core is stopped or fenced off: every session call starts here. */
+  assertServing(): void {
+    if (!this.mayServe()) throw new BrokerError('SHUTDOWN', 'this broker is no longer serving');
   }
 
   /** Rebuilds queues, subscriptions and messages from the store, then starts serving. */
@@ -194,47 +210,83 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
 
   // ---- SessionHost ----
 
-  completeMessage(to: Address, m: OutgoingMessage, newId: () => string): CoreMessage {
+  completeMessage(to: Address, m: OutgoingMessage, ids: MessageIdSource): CoreMessage {
     if (m.body.length > this.config.maxMessageBytes) {
       throw new BrokerError('MESSAGE_TOO_LARGE', `message body of ${m.body.length} bytes exceeds ${this.config.maxMessageBytes}`);
     }
     const priority = Number.isInteger(m.priority) ? Math.min(9, Math.max(0, m.priority)) : DEFAULT_PRIORITY;
+    // Field by field rather than `{ ...m }`: one fixed object shape, several times cheaper than a
+    // spread on this hot path. Absent optional fields stay undefined.
     return {
-      ...m,
+      messageId: m.messageId || ids.newMessageId(),
       address: to,
-      messageId: m.messageId || newId(),
-      timestamp: m.timestamp || Date.now(),
+      body: m.body,
+      bodyType: m.bodyType,
+      properties: m.properties,
+      propertyTypes: m.propertyTypes,
+      persistent: m.persistent,
       priority,
+      expiration: m.expiration,
+      timestamp: m.timestamp || Date.now(),
+      correlationId: m.correlationId,
+      replyTo: m.replyTo,
+      type: m.type,
+      contentType: m.contentType,
+      groupId: m.groupId,
+      groupSeq: m.groupSeq,
+      userId: m.userId,
+      originalDestination: m.originalDestination,
+      native: m.native,
     };
   }
 
-  async route(to: Address, message: CoreMessage, from: Session): Promise<void> {
-    if (this.memory.blocked) {
-      await this.memory.whenOpen();
-      if (this.lifecycle !== 'serving') throw new BrokerError('SHUTDOWN');
-    }
-    const targets = this.router.targets(to, message, from);
-    await this.enqueue(message, targets, []);
+  /** Synchronous unless producers must wait for memory or the message for the store. */
+  route(to: Address, message: CoreMessage, from: Session): Promise<void> {
+    if (this.memory.blocked) return this.routeWhenOpen(to, message, from);
+    return this.enqueue(message, this.router.targets(to, message, from), []);
+  }
+
+  private async routeWhenOpen(to: Address, message: CoreMessage, from: Session): Promise<void> {
+    await this.memory.whenOpen();
+    if (this.lifecycle !== 'serving') throw new BrokerError('SHUTDOWN');
+    await this.enqueue(message, this.router.targets(to, message, from), []);
   }
 
   /**
    * Puts a message into its target queues. A persistent message is written first (one store
-   * commit together with `extraOps`) and becomes visible only once durable.
+   * commit together with `extraOps`) and becomes visible only once durable; with nothing to write
+   * it is visible at once and the shared resolved promise is returned.
    */
-  private async enqueue(message: CoreMessage, targets: Queue[], extraOps: StoreOp[]): Promise<void> {
+  private enqueue(message: CoreMessage, targets: Queue[], extraOps: StoreOp[]): Promise<void> {
+    const entries = this.stage(message, targets, extraOps);
+    if (extraOps.length === 0) {
+      this.publish(message, targets, entries);
+      return RESOLVED;
+    }
+    return this.commitOps(extraOps).then(() => this.publish(message, targets, entries));
+  }
+
+  /**
+   * One entry per target queue; for a persistent message with a durable target, adds to `ops` the
+   * message record and one enqueue record per durable target.
+   */
+  private stage(message: CoreMessage, targets: Queue[], ops: StoreOp[]): QueueEntry[] {
     let storeId: string | undefined;
-    const durableTargets = message.persistent ? targets.filter((q) => q.durable) : [];
-    const ops = extraOps;
-    if (durableTargets.length > 0) {
+    if (message.persistent && targets.some((q) => q.durable)) {
       storeId = String(this.nextStoreId++);
       ops.push({ kind: 'message', id: storeId, data: encodeMessage(message) });
     }
-    const entries = targets.map((q) => {
+    const entries: QueueEntry[] = [];
+    for (const q of targets) {
       const entry = newEntry(message, this.nextSeq++, q.durable ? storeId : undefined);
       if (entry.storeId !== undefined) ops.push({ kind: 'enqueue', queue: q.key, id: entry.storeId, seq: entry.seq });
-      return entry;
-    });
-    if (ops.length > 0) await this.commitOps(ops);
+      entries.push(entry);
+    }
+    return entries;
+  }
+
+  /** Makes staged entries visible in their queues (those deleted meanwhile are skipped). */
+  private publish(message: CoreMessage, targets: Queue[], entries: QueueEntry[]): void {
     for (let i = 0; i < targets.length; i++) {
       const q = targets[i]!;
       if (q.deleted) continue;
@@ -429,25 +481,9 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
 
   /** Writes all of a transaction's messages in one store commit, then makes them visible. */
   private async enqueueAll(routed: Array<{ message: CoreMessage; targets: Queue[] }>, ops: StoreOp[]): Promise<void> {
-    const staged = routed.map(({ message, targets }) => {
-      const durable = message.persistent && targets.some((q) => q.durable);
-      const storeId = durable ? String(this.nextStoreId++) : undefined;
-      if (storeId !== undefined) ops.push({ kind: 'message', id: storeId, data: encodeMessage(message) });
-      const entries = targets.map((q) => {
-        const entry = newEntry(message, this.nextSeq++, q.durable ? storeId : undefined);
-        if (entry.storeId !== undefined) ops.push({ kind: 'enqueue', queue: q.key, id: entry.storeId, seq: entry.seq });
-        return entry;
-      });
-      return { message, targets, entries };
-    });
+    const staged = routed.map(({ message, targets }) => ({ message, targets, entries: this.stage(message, targets, ops) }));
     if (ops.length > 0) await this.commitOps(ops);
-    for (const { message, targets, entries } of staged) {
-      targets.forEach((q, i) => {
-        if (q.deleted) return;
-        this.memory.add(message.body.length);
-        q.enqueue(entries[i]!);
-      });
-    }
+    for (const { message, targets, entries } of staged) this.publish(message, targets, entries);
   }
 
   private consumedInTx(q: Queue, e: QueueEntry): void {
@@ -470,7 +506,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
 
   dequeued(q: Queue, e: QueueEntry): Promise<void> {
     this.memory.release(e.message.body.length);
-    if (e.storeId === undefined) return Promise.resolve();
+    if (e.storeId === undefined) return RESOLVED;
     return this.commitOps([{ kind: 'dequeue', queue: q.key, id: e.storeId }]);
   }
 

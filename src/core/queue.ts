@@ -3,6 +3,7 @@ import type { Address } from '../spi/message.js';
 import type { Consumer } from './consumer.js';
 import { PendingList } from './pending-list.js';
 import { isExpired, type QueueEntry } from './queue-entry.js';
+import { RESOLVED } from './resolved.js';
 import type { Subscription } from './subscription.js';
 
 /** Why an entry leaves a queue without being consumed. */
@@ -11,6 +12,8 @@ export type RemovalCause = 'expired' | 'rejected' | 'max-redeliveries';
 /** What a queue asks of the core around it. */
 export interface QueueHost {
   readonly maxRedeliveries: number;
+  /** False once this process may no longer serve (HA fencing): nothing is dispatched then. */
+  mayServe(): boolean;
   readonly logger: Logger;
   /** The entry is gone for good (consumed or deleted): persist the dequeue, release memory. */
   dequeued(queue: Queue, entry: QueueEntry): Promise<void>;
@@ -100,25 +103,33 @@ export class Queue {
   }
 
   private dispatchPass(): void {
-    if (this.consumers.length === 0 || this.pending.size === 0) return;
+    if (this.consumers.length === 0 || this.pending.size === 0 || !this.host.mayServe()) return;
     const now = Date.now();
     let skipped = 0;
-    for (const entry of this.pending.entries()) {
-      if (!entry.pending) continue;
-      if (isExpired(entry.message, now)) {
-        this.pending.remove(entry);
-        this.host.deadLetter(this, entry, 'expired').catch((err: unknown) =>
-          this.host.logger.warn({ err, queue: this.address.name }, 'could not dead-letter an expired message'));
-        continue;
-      }
-      const consumer = this.pick(entry);
-      if (!consumer) {
+    let entry = this.pending.first();
+    while (entry) {
+      // Read before the entry leaves the list (or the adapter, called synchronously, changes it).
+      const next = entry.next;
+      if (entry.pending && !this.offer(entry, now)) {
         if (!this.anyReady() || ++skipped > MAX_SCAN) return;
-        continue;
       }
-      this.pending.remove(entry);
-      this.deliver(consumer, entry);
+      entry = next ?? this.pending.firstBelow(entry);
     }
+  }
+
+  /** Dead-letters `entry` if expired, else hands it to a consumer that can take it; false if none can. */
+  private offer(entry: QueueEntry, now: number): boolean {
+    if (isExpired(entry.message, now)) {
+      this.pending.remove(entry);
+      this.host.deadLetter(this, entry, 'expired').catch((err: unknown) =>
+        this.host.logger.warn({ err, queue: this.address.name }, 'could not dead-letter an expired message'));
+      return true;
+    }
+    const consumer = this.pick(entry);
+    if (!consumer) return false;
+    this.pending.remove(entry);
+    this.deliver(consumer, entry);
+    return true;
   }
 
   private anyReady(): boolean {
@@ -149,8 +160,11 @@ export class Queue {
   private deliver(consumer: Consumer, entry: QueueEntry): void {
     const delivery = consumer.take(entry);
     if (consumer.autoSettle) {
-      this.consume(entry).catch((err: unknown) =>
-        this.host.logger.warn({ err, queue: this.address.name }, 'could not persist an auto-settled delivery'));
+      const consumed = this.consume(entry);
+      if (consumed !== RESOLVED) {
+        consumed.catch((err: unknown) =>
+          this.host.logger.warn({ err, queue: this.address.name }, 'could not persist an auto-settled delivery'));
+      }
     } else {
       this.inflightCount++;
     }
@@ -186,7 +200,7 @@ export class Queue {
     if (this.deleted) return this.host.dequeued(this, entry);
     this.pending.insertInOrder(entry);
     this.dispatch();
-    return Promise.resolve();
+    return RESOLVED;
   }
 
   /** An inflight entry is dead-lettered at its consumer's request. */

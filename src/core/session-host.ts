@@ -6,9 +6,16 @@ import type { Queue } from './queue.js';
 import type { Session } from './session.js';
 import type { Transaction } from './transaction.js';
 
+/** Hands out message ids for messages sent without one (the session, by its own counter). */
+export interface MessageIdSource {
+  newMessageId(): string;
+}
+
 /** What a session asks of the broker core: the session keeps per-connection state, the host the shared state. */
 export interface SessionHost {
-  completeMessage(to: Address, m: OutgoingMessage, newId: () => string): CoreMessage;
+  /** Throws SHUTDOWN once the core stopped or is fenced off (HA). */
+  assertServing(): void;
+  completeMessage(to: Address, m: OutgoingMessage, ids: MessageIdSource): CoreMessage;
   route(to: Address, m: CoreMessage, from: Session): Promise<void>;
   subscribe(session: Session, id: ConsumerId, from: Address, o: SubscribeOptions): Promise<Consumer>;
   closeConsumer(c: Consumer): Promise<void>;

@@ -4,6 +4,7 @@ import type {
 import { BrokerError } from '../spi/errors.js';
 import type { Address, OutgoingMessage } from '../spi/message.js';
 import { Consumer, type ConsumerOwner, type InflightDelivery } from './consumer.js';
+import { RESOLVED } from './resolved.js';
 import type { SessionHost } from './session-host.js';
 import type { Origin } from './subscription.js';
 import { newTransaction, type Transaction } from './transaction.js';
@@ -43,17 +44,22 @@ export class Session implements CoreSession, ConsumerOwner, Origin {
     return this.nextDelivery++;
   }
 
+  newMessageId(): string {
+    return `${this.id}:${this.nextMessage++}`;
+  }
+
   private assertOpen(): void {
     if (this.state !== 'open') throw new BrokerError('SESSION_CLOSED');
+    this.host.assertServing();
   }
 
   send(to: Address, outgoing: OutgoingMessage, tx?: TxId): Promise<void> {
     try {
       this.assertOpen();
-      const message = this.host.completeMessage(to, outgoing, () => `${this.id}:${this.nextMessage++}`);
+      const message = this.host.completeMessage(to, outgoing, this);
       if (tx !== undefined) {
         this.transaction(tx).sends.push({ to, message });
-        return Promise.resolve();
+        return RESOLVED;
       }
       return this.host.route(to, message, this);
     } catch (e) {
@@ -103,6 +109,7 @@ export class Session implements CoreSession, ConsumerOwner, Origin {
 
   settle(consumerId: ConsumerId, deliveryId: DeliveryId, outcome: Outcome, options?: SettleOptions): Promise<void> {
     try {
+      this.host.assertServing();
       const consumer = this.consumer(consumerId);
       // Looked up before anything is released, so that an unknown tx leaves the deliveries unsettled.
       const tx = options?.tx !== undefined ? this.transaction(options.tx) : undefined;
@@ -111,7 +118,7 @@ export class Session implements CoreSession, ConsumerOwner, Origin {
       if (tx) {
         for (const d of settled) tx.settlements.push({ queue: consumer.queue, entry: d.entry, outcome });
         consumer.queue.dispatch();
-        return Promise.resolve();
+        return RESOLVED;
       }
       const done = this.applyOutcome(consumer, settled, outcome);
       consumer.queue.dispatch();

@@ -142,7 +142,8 @@ export class HaNode {
   }
 
   private tryClaim(): boolean {
-    const epoch = this.files.currentEpoch() + 1;
+    // The lease remembers the last epoch too, so epoch files deleted by hand never make one reused.
+    const epoch = Math.max(this.files.currentEpoch(), this.files.readLease()?.epoch ?? 0) + 1;
     if (!this.files.claim(epoch, this.nodeId)) {
       this.observe();
       return false;
@@ -156,7 +157,14 @@ export class HaNode {
       () => {
         if (this.role === 'activating') this.transition('activated');
       },
-      (err: unknown) => void this.giveUp(err),
+      (err: unknown) => {
+        // A lease that lapsed while activating (a slow replay on a loaded machine) is no fault
+        // of this node: step down and try again later. Anything else is fatal.
+        if (this.role === 'activating' && !this.mayAcknowledge()) {
+          this.o.logger.warn({ err }, 'the lease lapsed during activation; stepping down');
+          this.stepDown('lease lapsed during activation');
+        } else void this.giveUp(err);
+      },
     );
     return true;
   }

@@ -31,10 +31,18 @@ export class LeaseFiles {
     mkdirSync(this.dir, { recursive: true });
   }
 
-  /** The highest claimed epoch (0 when none). */
+  /** The highest claimed epoch (0 when none). A directory deleted by hand is made again. */
   currentEpoch(): number {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      mkdirSync(this.dir, { recursive: true });
+      names = [];
+    }
     let max = 0;
-    for (const name of readdirSync(this.dir)) {
+    for (const name of names) {
       if (!name.startsWith(EPOCH_PREFIX)) continue;
       const n = Number(name.slice(EPOCH_PREFIX.length));
       if (Number.isSafeInteger(n) && n > max) max = n;
@@ -44,6 +52,7 @@ export class LeaseFiles {
 
   /** Tries to own `epoch`; true when this call created its file. */
   claim(epoch: number, owner: string): boolean {
+    mkdirSync(this.dir, { recursive: true });
     const file = join(this.dir, `${EPOCH_PREFIX}${String(epoch).padStart(12, '0')}`);
     let fd: number;
     try {
@@ -74,6 +83,7 @@ export class LeaseFiles {
   }
 
   writeLease(record: LeaseRecord): void {
+    mkdirSync(this.dir, { recursive: true });
     const tmp = join(this.dir, `lease.${record.owner}.tmp`);
     const fd = openSync(tmp, 'w');
     try {
