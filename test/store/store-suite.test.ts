@@ -1,0 +1,27 @@
+import { MemoryStore } from '../../src/store/memory-store.js';
+import { JournalStore } from '../../src/store/journal/index.js';
+import type { Store } from '../../src/store/store.js';
+import { storeSuite } from './store-suite.js';
+import { removeDir, tempDir } from './helpers.js';
+
+storeSuite('MemoryStore', () => ({
+  create: async () => new MemoryStore(),
+  reopen: async (store: Store) => ({ store, state: await store.open() }),
+  cleanup: async () => {},
+}));
+
+storeSuite('JournalStore', () => {
+  let dir: string | undefined;
+  const make = async () => new JournalStore({ dir: (dir ??= await tempDir()), segmentBytes: 4096 });
+  return {
+    create: make,
+    reopen: async (store: Store) => {
+      await store.close();
+      const next = await make();
+      return { store: next, state: await next.open() };
+    },
+    cleanup: async () => {
+      if (dir) await removeDir(dir);
+    },
+  };
+});
