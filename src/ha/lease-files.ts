@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -8,7 +8,7 @@ import { join } from 'node:path';
  *   active for epoch N. Exclusive create is atomic on local file systems and on NFSv4 (EFS), so
  *   at most one process ever owns an epoch. The highest N is the current epoch; N is the fencing
  *   token written into every journal segment its owner creates. Content: JSON { owner, createdAt }.
- * - `lease`: JSON { epoch, owner, beat, leaseMs, released? }, rewritten (temp file + fsync + rename) by the
+ * - `lease`: JSON { epoch, owner, beat, leaseMs, released? }, rewritten (temp file + rename) by the
  *   active every renew interval with `beat` incremented. Standbys never trust wall clocks across
  *   machines: they watch `beat` change, on their own monotonic clock.
  */
@@ -82,16 +82,15 @@ export class LeaseFiles {
     }
   }
 
+  /**
+   * Not fsynced: the lease is a liveness signal read by a live standby, never needed after a
+   * crash (the epoch files, which are fsynced, carry what must survive). Close-to-open
+   * consistency makes the new content visible to readers on NFS once the file is closed.
+   */
   writeLease(record: LeaseRecord): void {
     mkdirSync(this.dir, { recursive: true });
     const tmp = join(this.dir, `lease.${record.owner}.tmp`);
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, JSON.stringify(record));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    writeFileSync(tmp, JSON.stringify(record));
     renameSync(tmp, join(this.dir, 'lease'));
   }
 
