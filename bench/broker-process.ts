@@ -18,21 +18,25 @@ export async function freePort(): Promise<number> {
 export interface BrokerProcess {
   ports: Record<string, number>;
   dataDir: string;
+  /** e.g. `http://127.0.0.1:8162`: /metrics, /readyz. */
+  adminUrl: string;
   process: ChildProcess;
+  /** Ends the broker (SIGTERM) and removes its data directory. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts the built broker (`dist/`) as its own process, so the load generator and the broker each
  * get a core. `protocols` lists the TCP listeners to open, on free ports; everything else is off.
+ * `dataDir`: an existing one to restart on (the recovery bench); a new temporary one by default.
  */
-export async function startBrokerProcess(protocols: string[], env: Record<string, string> = {}): Promise<BrokerProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'wharf-bench-'));
+export async function startBrokerProcess(protocols: string[], env: Record<string, string> = {}, dataDir = mkdtempSync(join(tmpdir(), 'wharf-bench-'))): Promise<BrokerProcess> {
   const ports: Record<string, number> = {};
+  const adminPort = await freePort();
   const vars: Record<string, string> = {
     WHARF_DATA_DIR: dataDir,
     WHARF_LOG_LEVEL: 'warn',
-    WHARF_ADMIN_PORT: String(await freePort()),
+    WHARF_ADMIN_PORT: String(adminPort),
     WHARF_WS_ENABLED: 'false',
     WHARF_WSS_ENABLED: 'false',
   };
@@ -55,9 +59,10 @@ export async function startBrokerProcess(protocols: string[], env: Record<string
   return {
     ports,
     dataDir,
+    adminUrl: `http://127.0.0.1:${adminPort}`,
     process: child,
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
         await exited;

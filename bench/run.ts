@@ -2,8 +2,11 @@ import { startBrokerProcess, type BrokerProcess } from './broker-process.js';
 import { printResult, type WorkloadResult } from './stats.js';
 import { runStompQueue } from './workloads/stomp-queue.js';
 import { runStompTopic } from './workloads/stomp-topic.js';
+import { runPersistentStompQueue } from './workloads/persistent-stomp-queue.js';
+import { runRecovery } from './workloads/recovery.js';
 import { runTakeover } from './workloads/takeover.js';
 import { runOpenWireQueue } from './workloads/openwire-queue.js';
+import { runAmqpQueue } from './workloads/amqp-queue.js';
 import { runMqttConns } from './workloads/mqtt-conns.js';
 import { runMqttFanout } from './workloads/mqtt-fanout.js';
 import { runMqttQos0 } from './workloads/mqtt-qos0.js';
@@ -22,6 +25,10 @@ interface Workload {
 const BODY = 256;
 
 const workloads: Record<string, Workload> = {
+  'amqp-queue': {
+    protocols: ['amqp'],
+    run: async (b, messages) => [await runAmqpQueue({ port: b.ports.amqp!, messages: messages ?? 100_000, bodyBytes: BODY, credit: 1000, durable: true })],
+  },
   'mqtt-qos0': {
     protocols: ['mqtt'],
     run: async (b, messages) => [await runMqttQos0({ port: b.ports.mqtt!, messages: messages ?? 200_000, bodyBytes: BODY, inFlight: 1000 })],
@@ -50,6 +57,16 @@ const workloads: Record<string, Workload> = {
       port: b.ports.stomp!, messages: messages ?? 100_000, bodyBytes: BODY, inFlight: 1000, persistent: false,
       producers: 1, prefetch: 1000, destination: '/queue/bench.queue', label: 'stomp-queue',
     })],
+  },
+  'persistent-stomp-queue': {
+    protocols: ['stomp'],
+    // --messages N: N per run; default 30,000 with 1 producer, 100,000 with 10 and 100.
+    run: (b, messages) => runPersistentStompQueue(b, messages, BODY),
+  },
+  recovery: {
+    // Starts (and kills, and restarts) its own broker; the broker started for every workload is not used.
+    protocols: [],
+    run: async (_b, messages) => [await runRecovery(messages ?? 1_000_000, BODY)],
   },
   takeover: {
     // Starts its own pair of brokers (dist/); the broker started for every workload is not used.

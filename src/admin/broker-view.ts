@@ -1,10 +1,18 @@
 import type { CoreStats } from '../core/broker-core.js';
 import type { StoreHealth } from '../store/store.js';
 
+/** The store's cumulative write counters, as /metrics shows them. */
+export interface StoreCounters {
+  commits: number;
+  syncs: number;
+  bytesWritten: number;
+}
+
 /** What the admin endpoints read from the running broker; core and store are absent while starting. */
 export interface BrokerView {
   core?: { readonly serving: boolean; stats(): CoreStats };
-  store?: { health(): StoreHealth };
+  /** `stats` when the store keeps write counters (the journal does). */
+  store?: { health(): StoreHealth; stats?(): StoreCounters };
   adapters: ReadonlyArray<{ readonly name: string; readonly connectionCount: number }>;
   /** Present when the process is part of an active/standby pair. */
   ha?: { role(): string; epoch(): number };

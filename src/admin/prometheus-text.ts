@@ -35,6 +35,15 @@ export function brokerMetrics(view: BrokerView): Metric[] {
   ];
   if (view.store) {
     metrics.push({ name: 'wharf_store_used_bytes', help: 'Bytes the store uses on disk.', type: 'gauge', samples: [{ value: view.store.health().usedBytes }] });
+    const counters = view.store.stats?.();
+    if (counters) {
+      const counter = (name: string, help: string, value: number): Metric => ({ name, help, type: 'counter', samples: [{ value }] });
+      metrics.push(
+        counter('wharf_store_commits_total', 'Store commits since start.', counters.commits),
+        counter('wharf_store_syncs_total', 'fdatasync calls of the store since start.', counters.syncs),
+        counter('wharf_store_bytes_written_total', 'Bytes the store wrote since start.', counters.bytesWritten),
+      );
+    }
   }
   if (!view.core) return metrics;
   const stats = view.core.stats();

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { LeaseFiles } from './lease-files.js';
+import { LeaseRenewer, monotonicMs } from './lease-renewer.js';
+
+/** The renewal thread keeps the lease while the main thread was alive within this time. */
+const MAIN_STALL_LIMIT_MS = 10_000;
+/** Renewal-thread beats start here, apart from the main thread's first ones. */
+const WORKER_FIRST_BEAT = 1_000_000;
 
 /**
  * The active/standby state machine over a lease in a shared data directory.
@@ -14,9 +19,13 @@ import { LeaseFiles } from './lease-files.js';
  *    renewStart is taken before a renewal write that then succeeded. A standby can only have seen
  *    that write after renewStart, so its expiry comes at least `marginMs` after the active's
  *    validity ends (margin covers clock-rate drift and poll jitter).
- * 4. The journal asks `mayAcknowledge()` after each sync, before resolving any commit; so an
- *    active that was paused (SIGSTOP, GC, partition) past its validity acknowledges nothing, sees
- *    the newer epoch or its expired lease on its next tick, and steps down.
+ *    A renewal only counts if the lease still held when it began, so an active resumed after a
+ *    pause past its validity never extends it while a standby may be claiming.
+ * 4. The journal asks `mayAcknowledge()` after each sync, before resolving any commit, and the core
+ *    before each dispatch; so an active that was paused (SIGSTOP, partition) past its validity
+ *    acknowledges and hands out nothing, sees the newer epoch or its expired lease, and steps down.
+ * Renewals run on their own thread (lease-worker.ts), so a stalled main thread (GC, replay, load)
+ * does not lose the lease; a main thread silent for MAIN_STALL_LIMIT_MS does.
  * 5. The new active seals the journal as it found it (epoch fencing in the journal), so records a
  *    stale active still writes after the takeover are never replayed.
  */
@@ -53,7 +62,7 @@ export class HaNode {
   private role: HaRole = 'starting';
   private epoch = 0;
   private beat = 0;
-  private validUntil = 0;
+  private renewer: LeaseRenewer | undefined;
   private observed = '';
   private observedAt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -88,7 +97,8 @@ export class HaNode {
 
   /** True while this node is active and inside its lease: the journal's gate before acknowledging. */
   mayAcknowledge(): boolean {
-    return (this.role === 'active' || this.role === 'activating' || this.handingOff) && performance.now() < this.validUntil;
+    const r = this.renewer;
+    return (this.role === 'active' || this.role === 'activating' || this.handingOff) && !!r && !r.lost && monotonicMs() < r.validUntil;
   }
 
   start(): void {
@@ -126,7 +136,7 @@ export class HaNode {
       this.tryClaim();
       return;
     }
-    if (this.observe() || performance.now() - this.observedAt <= this.o.leaseMs) return;
+    if (this.observe() || monotonicMs() - this.observedAt <= this.o.leaseMs) return;
     this.o.logger.warn({ epoch: current, lastBeat: lease?.beat }, 'lease expired; taking over');
     this.tryClaim();
   }
@@ -137,7 +147,7 @@ export class HaNode {
     const key = `${this.files.currentEpoch()}|${lease ? `${lease.epoch}:${lease.owner}:${lease.beat}` : 'none'}`;
     if (key === this.observed) return false;
     this.observed = key;
-    this.observedAt = performance.now();
+    this.observedAt = monotonicMs();
     return true;
   }
 
@@ -151,7 +161,7 @@ export class HaNode {
     this.epoch = epoch;
     this.beat = 0;
     this.transition('claimed');
-    this.renew();
+    this.startRenewal();
     this.activatedAt = Date.now();
     this.o.activate(epoch).then(
       () => {
@@ -169,29 +179,53 @@ export class HaNode {
     return true;
   }
 
-  /** Active: renew the lease, or step down when fenced by a newer epoch or past validity. */
+  /** Writes the first lease of a new epoch here, then hands renewals to their own thread. */
+  private startRenewal(): void {
+    const started = monotonicMs();
+    this.files.writeLease({ epoch: this.epoch, owner: this.nodeId, beat: ++this.beat, leaseMs: this.o.leaseMs });
+    this.renewer = new LeaseRenewer(
+      {
+        dataDir: this.o.dataDir, epoch: this.epoch, owner: this.nodeId, beat: WORKER_FIRST_BEAT,
+        leaseMs: this.o.leaseMs, renewMs: this.o.renewMs, marginMs: this.marginMs, stallLimitMs: MAIN_STALL_LIMIT_MS,
+      },
+      started + this.o.leaseMs - this.marginMs,
+      (message) => this.o.logger.warn({ error: message }, 'lease renewal failed'),
+    );
+  }
+
+  private stopRenewal(): void {
+    this.renewer?.stop();
+    this.renewer = undefined;
+  }
+
+  /**
+   * Active, each tick: step down when fenced by a newer epoch or past validity. Until the renewal
+   * thread has renewed once (it takes a moment to start), this thread renews too.
+   */
   private renew(): void {
-    const started = performance.now();
-    if (started >= this.validUntil && this.beat > 0) {
+    const r = this.renewer;
+    if (!r) return;
+    const started = monotonicMs();
+    if (r.lost || this.files.currentEpoch() > this.epoch) {
+      this.stepDown('a newer epoch was claimed, or the lease lapsed');
+      return;
+    }
+    if (started >= r.validUntil) {
       this.stepDown('lease expired before it could be renewed (paused or partitioned)');
       return;
     }
-    if (this.files.currentEpoch() > this.epoch) {
-      this.stepDown('a newer epoch was claimed');
-      return;
-    }
+    if (r.beat > WORKER_FIRST_BEAT) return;
     try {
       this.files.writeLease({ epoch: this.epoch, owner: this.nodeId, beat: ++this.beat, leaseMs: this.o.leaseMs });
-      this.validUntil = started + this.o.leaseMs - this.marginMs;
+      r.extend(started + this.o.leaseMs - this.marginMs);
     } catch (err) {
       this.o.logger.warn({ err }, 'lease renewal failed');
-      if (performance.now() >= this.validUntil) this.stepDown('lease renewal failed past validity');
     }
   }
 
   private stepDown(reason: string): void {
     if (this.role !== 'active' && this.role !== 'activating') return;
-    this.validUntil = 0;
+    this.stopRenewal();
     this.transition('lost');
     this.o.logger.warn({ reason, epoch: this.epoch }, 'stepping down to standby');
     this.o.deactivate(reason).catch((err: unknown) => this.o.logger.error({ err }, 'deactivation failed')).finally(() => {
@@ -208,7 +242,7 @@ export class HaNode {
   private async giveUp(err: unknown): Promise<void> {
     this.o.logger.error({ err, epoch: this.epoch }, 'activation failed; releasing the lease and stopping');
     this.stopping = true;
-    this.validUntil = 0;
+    this.stopRenewal();
     clearTimeout(this.timer);
     this.role = 'stopped';
     await this.o.deactivate('activation failed').catch(() => undefined);
@@ -233,7 +267,7 @@ export class HaNode {
       await this.o.deactivate('handoff');
     } finally {
       this.handingOff = false;
-      this.validUntil = 0;
+      this.stopRenewal();
     }
     this.files.writeLease({ epoch: this.epoch, owner: this.nodeId, beat: ++this.beat, leaseMs: this.o.leaseMs, released: true });
     if (stay) {
@@ -249,6 +283,7 @@ export class HaNode {
       this.stopping = true;
       await this.o.deactivate('shutdown');
     }
+    this.stopRenewal();
     clearTimeout(this.timer);
     this.role = 'stopped';
   }

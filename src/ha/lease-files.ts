@@ -87,9 +87,10 @@ export class LeaseFiles {
    * crash (the epoch files, which are fsynced, carry what must survive). Close-to-open
    * consistency makes the new content visible to readers on NFS once the file is closed.
    */
-  writeLease(record: LeaseRecord): void {
+  /** `writer` keeps the temp files of two threads of one owner apart. */
+  writeLease(record: LeaseRecord, writer = 'main'): void {
     mkdirSync(this.dir, { recursive: true });
-    const tmp = join(this.dir, `lease.${record.owner}.tmp`);
+    const tmp = join(this.dir, `lease.${record.owner}.${writer}.tmp`);
     writeFileSync(tmp, JSON.stringify(record));
     renameSync(tmp, join(this.dir, 'lease'));
   }

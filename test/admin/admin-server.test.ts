@@ -106,6 +106,21 @@ describe('admin server', () => {
       'wharf_destination_depth{destination="we\\"ird\\\\name",routing="multicast",kind="topic"} 0',
     ]) expect(lines).toContain(expected);
     expect(text.endsWith('\n')).toBe(true);
+    // A store without write counters (the memory store) shows none.
+    expect(text).not.toMatch(/wharf_store_commits_total/);
+  });
+
+  it('GET /metrics shows the store\'s write counters when it keeps them', async () => {
+    const view = fakeView();
+    attach(view);
+    view.store = { health: () => view.health, stats: () => ({ commits: 12, syncs: 3, bytesWritten: 4096 }) };
+    const lines = (await (await fetch(`${(await start(view)).url}/metrics`)).text()).split('\n');
+    for (const expected of [
+      '# TYPE wharf_store_commits_total counter',
+      'wharf_store_commits_total 12',
+      'wharf_store_syncs_total 3',
+      'wharf_store_bytes_written_total 4096',
+    ]) expect(lines).toContain(expected);
   });
 
   it('answers unknown paths with 404 and other methods with 405', async () => {

@@ -52,11 +52,23 @@ async function until(cond: () => boolean, timeoutMs = 5000): Promise<number> {
   return Date.now() - start;
 }
 
-/** Stops a node's timers without releasing its lease: what SIGKILL leaves behind. */
+interface NodeInternals {
+  timer: NodeJS.Timeout;
+  role: string;
+  renewer?: { stop(): void };
+  tick(): void;
+}
+
+/** Stops a node's timers and renewal thread without releasing its lease: what SIGKILL (or, until resumed, SIGSTOP) leaves. */
+function freeze(node: HaNode): void {
+  const n = node as unknown as NodeInternals;
+  clearTimeout(n.timer);
+  n.renewer?.stop();
+}
+
 function kill(node: HaNode): void {
-  (node as unknown as { timer: NodeJS.Timeout }).timer.unref();
-  clearTimeout((node as unknown as { timer: NodeJS.Timeout }).timer);
-  (node as unknown as { role: string }).role = 'stopped';
+  freeze(node);
+  (node as unknown as NodeInternals).role = 'stopped';
 }
 
 describe('HA node', () => {
@@ -99,13 +111,12 @@ describe('HA node', () => {
     await until(() => a.node.currentRole === 'active');
     const b = startNode();
     await until(() => b.node.currentRole === 'standby');
-    // Pause the active's renewals, as SIGSTOP would (timers do not run).
-    const timer = (a.node as unknown as { timer: NodeJS.Timeout }).timer;
-    clearTimeout(timer);
+    // Pause the active's renewals, as SIGSTOP would (neither thread runs).
+    freeze(a.node);
     await until(() => b.node.currentRole === 'active');
     expect(a.node.mayAcknowledge()).toBe(false);
     // Resume: its next tick sees the expired lease / newer epoch and steps down.
-    (a.node as unknown as { tick(): void }).tick();
+    (a.node as unknown as NodeInternals).tick();
     await until(() => a.node.currentRole === 'standby');
     expect(a.deactivations).toHaveLength(1);
     expect(b.node.mayAcknowledge()).toBe(true);
@@ -150,6 +161,20 @@ describe('HA node', () => {
     const took = await until(() => b.node.currentRole === 'active');
     expect(took).toBeLessThan(1000);
     expect(b.activations).toEqual([2]);
+  });
+
+  it('a main thread stalled longer than the lease keeps it: renewals run on their own thread', async () => {
+    const a = startNode();
+    await until(() => a.node.currentRole === 'active' && (a.node as unknown as { renewer: { beat: number } }).renewer.beat > 1_000_000);
+    const b = startNode();
+    await until(() => b.node.currentRole === 'standby');
+    const stallUntil = Date.now() + TIMINGS.leaseMs * 2.5;
+    while (Date.now() < stallUntil) { /* a long GC pause or a replay: the event loop does not run */ }
+    expect(a.node.mayAcknowledge()).toBe(true);
+    await new Promise((r) => setTimeout(r, TIMINGS.leaseMs * 2));
+    expect(a.node.currentRole).toBe('active');
+    expect(b.node.currentRole).toBe('standby');
+    expect(new LeaseFiles(dir).currentEpoch()).toBe(1);
   });
 
   it('rejects timings that leave no safety margin', () => {
