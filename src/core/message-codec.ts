@@ -25,6 +25,8 @@ const OPTIONAL_FIELDS = [
   'originalDestination', 'native',
 ] as const;
 
+const FIELD_BIT = Object.fromEntries(OPTIONAL_FIELDS.map((f, i) => [f, 1 << i])) as Record<(typeof OPTIONAL_FIELDS)[number], number>;
+
 class Writer {
   private buf = Buffer.allocUnsafe(256);
   private pos = 0;
@@ -130,7 +132,7 @@ export function decodeMessage(data: Uint8Array): CoreMessage {
   const version = r.u8();
   if (version !== VERSION) throw new BrokerError('INVALID_MESSAGE', `unknown stored message version ${version}`);
   const bits = r.u16();
-  const has = (f: (typeof OPTIONAL_FIELDS)[number]): boolean => (bits & (1 << OPTIONAL_FIELDS.indexOf(f))) !== 0;
+  const has = (f: (typeof OPTIONAL_FIELDS)[number]): boolean => (bits & FIELD_BIT[f]) !== 0;
   const m: CoreMessage = {
     messageId: r.str(),
     address: r.address(),
@@ -162,6 +164,7 @@ export function decodeMessage(data: Uint8Array): CoreMessage {
   }
   m.properties = properties;
   if (types) m.propertyTypes = types;
-  m.body = Uint8Array.from(r.bytes());
+  // A view, not a copy: the stored bytes are immutable and recovery already holds their buffer.
+  m.body = r.bytes();
   return m;
 }
