@@ -1,4 +1,4 @@
-import type { AdapterFactory, ProtocolAdapter, TransportConnection } from '../../src/spi/index.js';
+import { ConnectionSet, type AdapterFactory, type ProtocolAdapter, type TransportConnection } from '../../src/spi/index.js';
 import { readAmqpConfig } from './config.js';
 import { AmqpConnection } from './connection.js';
 
@@ -12,7 +12,7 @@ const VERSION = '0.1.0';
 export const createAmqpAdapter: AdapterFactory = (context) => {
   const config = readAmqpConfig(context.config);
   const log = context.logger.child({ adapter: 'amqp' });
-  const connections = new Set<AmqpConnection>();
+  const connections = new ConnectionSet<AmqpConnection>();
   let nextConnection = 1;
 
   const adapter: ProtocolAdapter = {
@@ -27,13 +27,12 @@ export const createAmqpAdapter: AdapterFactory = (context) => {
         version: VERSION,
       });
       connections.add(connection);
-      void connection.closed.then(() => connections.delete(connection));
     },
     get connectionCount(): number {
       return connections.size;
     },
     async close(): Promise<void> {
-      await Promise.all([...connections].map((c) => c.shutdown()));
+      await connections.closeAll();
     },
   };
   return adapter;

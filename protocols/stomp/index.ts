@@ -1,4 +1,4 @@
-import type { AdapterFactory, ProtocolAdapter, TransportConnection } from '../../src/spi/index.js';
+import { ConnectionSet, type AdapterFactory, type ProtocolAdapter, type TransportConnection } from '../../src/spi/index.js';
 import { readStompConfig } from './config.js';
 import { StompConnection } from './connection.js';
 
@@ -9,7 +9,7 @@ import { StompConnection } from './connection.js';
 export const createStompAdapter: AdapterFactory = (context) => {
   const config = readStompConfig(context.config);
   const log = context.logger.child({ adapter: 'stomp' });
-  const connections = new Set<StompConnection>();
+  const connections = new ConnectionSet<StompConnection>();
   let nextConnection = 1;
 
   const adapter: ProtocolAdapter = {
@@ -22,13 +22,12 @@ export const createStompAdapter: AdapterFactory = (context) => {
         log: log.child({ conn: nextConnection++ }),
       });
       connections.add(connection);
-      void connection.closed.then(() => connections.delete(connection));
     },
     get connectionCount(): number {
       return connections.size;
     },
     async close(): Promise<void> {
-      await Promise.all([...connections].map((c) => c.shutdown()));
+      await connections.closeAll();
     },
   };
   return adapter;

@@ -3,3 +3,4 @@ export * from './core.js';
 export * from './errors.js';
 export * from './message.js';
 export * from './adapter.js';
+export * from './connection-set.js';

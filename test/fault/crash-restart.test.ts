@@ -3,6 +3,7 @@ import type { LocalPair } from '../../src/drill/local-pair.js';
 import { sleep, type PairNode } from '../../src/drill/pair.js';
 import { StompSession } from '../../src/drill/stomp/stomp-session.js';
 import { closePair, createPair, eventually, stompServes } from './fault-pair.js';
+import { seededRandom as prng } from '../helpers/seeded-random.js';
 
 /**
  * One broker process (journal, HA lease: alone, it becomes active) under persistent STOMP load,
@@ -15,18 +16,6 @@ const CONSUMERS = 2;
 const QUEUE = '/queue/crash.restart';
 /** Sends a producer keeps without a RECEIPT. */
 const WINDOW = 20;
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with WHARF_CRASH_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Ledger {
   readonly sent = new Set<string>();

@@ -1,6 +1,10 @@
 import { beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import type { RecoveredState, Store, StoreOp } from '../../src/store/store.js';
+import { seededRandom } from '../helpers/seeded-random.js';
+
+/** A small deterministic PRNG, so a failing random case can be replayed. */
+export const rng = seededRandom;
 
 /**
  * The one behaviour suite every Store implementation runs: op semantics, atomic batches,
@@ -37,18 +41,6 @@ export async function modelState(batches: StoreOp[][]): Promise<ReturnType<typeo
   await m.open();
   for (const b of batches) await m.commit(b);
   return plain(await m.open());
-}
-
-/** A small deterministic PRNG, so a failing random case can be replayed. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

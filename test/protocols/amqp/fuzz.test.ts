@@ -7,6 +7,7 @@ import type { TestBroker } from '../../helpers/broker.js';
 import { startAmqpBroker } from './support/broker.js';
 import { closeConnection, connect, openReceiver, openSender, receive, send, whenSendable } from './support/client.js';
 import { amqpFrame, beginFrame, openFrame, PERFORMATIVE } from './support/raw-client.js';
+import { seededRandom as prng } from '../../helpers/seeded-random.js';
 
 /**
  * Mutation fuzzing: valid conversations (with and without SASL) with one frame replaced by a
@@ -17,18 +18,6 @@ import { amqpFrame, beginFrame, openFrame, PERFORMATIVE } from './support/raw-cl
 const SEED = Number(process.env.AMQP_FUZZ_SEED ?? 0x5eed_a11);
 const CASES = Number(process.env.AMQP_FUZZ_CASES ?? 10_000);
 const CONCURRENCY = 16;
-
-/** mulberry32: small, fast, good enough to drive mutations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const u = (n: number) => types.wrap_uint(n);
 const message = encode([

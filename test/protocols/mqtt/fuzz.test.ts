@@ -5,18 +5,7 @@ import { MqttProtocolError } from '../../../protocols/mqtt/errors.js';
 import { decodePacket } from '../../../protocols/mqtt/packet-codec.js';
 import { MqttHarness } from './mqtt-harness.js';
 import { RawClient } from './raw-client.js';
-
-/** A small seeded generator (mulberry32), so that a failure replays exactly. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from '../../helpers/seeded-random.js';
 
 const SEED = Number(process.env['MQTT_FUZZ_SEED'] ?? 20240607);
 

@@ -6,18 +6,7 @@ import { LOOSE_V12, OpenWireFormat } from '../../../protocols/openwire/codec/ope
 import { T } from '../../../protocols/openwire/codec/type-codes.js';
 import { answers, feedLikeAClient, flushIo, startHarness, type Harness } from './memory-transport.js';
 import { directionFrames, hexBytes, loadScenarios, type VectorFrame } from './vectors.js';
-
-/** mulberry32: a small seeded PRNG, so that a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as prng } from '../../helpers/seeded-random.js';
 
 const SEED = Number(process.env.OPENWIRE_FUZZ_SEED ?? 0x5eed);
 const ITERATIONS = 10_000;

@@ -1,3 +1,5 @@
+import { seededRandom } from '../../../helpers/seeded-random.js';
+
 /** A small seeded PRNG (mulberry32), so that random tests print a seed that replays them. */
 export interface Prng {
   readonly seed: number;
@@ -10,14 +12,7 @@ export interface Prng {
 }
 
 export function prng(seed: number = Math.floor(Math.random() * 2 ** 31)): Prng {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const int = (n: number): number => Math.floor(next() * n);
   return {
     seed,
