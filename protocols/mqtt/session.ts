@@ -12,6 +12,8 @@ import {
 import type { InflightRecord, RecoveredSession, SessionRecord, SessionStore, StoredSubscription } from './session-store.js';
 import { SHARE_PREFIX, filterMatches, mqttToCoreName, parseTopicFilter, type TopicFilter } from './topic-mapping.js';
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** What a session needs of the connection currently attached to it. */
 export interface SessionLink {
   /** How many QoS 1/2 PUBLISHes may be unacknowledged: the client's Receive Maximum, capped by ours. */
@@ -684,21 +686,24 @@ export class MqttSession implements DeliverySink {
   }
 
   /**
-   * PUBREC: `release` means answer with PUBREL (also for a repeated PUBREC); `unknown` for an id
-   * not in flight; `done` when the client refused the message (reason ≥ 0x80 ends the flow).
+   * PUBREC: `release` means answer with PUBREL (also for a repeated PUBREC) once `durable`
+   * resolves; `unknown` for an id not in flight; `done` when the client refused the message
+   * (reason ≥ 0x80 ends the flow). The released state is durable before PUBREL goes out: after a
+   * crash the new active must resend PUBREL, never the PUBLISH, or a client that already forgot
+   * the packet id would take the message as new (a QoS 2 duplicate).
    */
-  pubrec(packetId: number, refused: boolean): 'release' | 'unknown' | 'done' {
+  pubrec(packetId: number, refused: boolean): { outcome: 'release' | 'unknown' | 'done'; durable: Promise<void> } {
     const item = this.inflight.get(packetId);
-    if (!item || item.qos !== 2) return 'unknown';
+    if (!item || item.qos !== 2) return { outcome: 'unknown', durable: RESOLVED };
     if (refused) {
       this.complete(item);
-      return 'done';
+      return { outcome: 'done', durable: RESOLVED };
     }
     if (item.state === 'published') {
       item.state = 'released';
-      if (this.persistent) this.record(item).catch((err: unknown) => this.logStoreError(err));
+      if (this.persistent) return { outcome: 'release', durable: this.record(item) };
     }
-    return 'release';
+    return { outcome: 'release', durable: RESOLVED };
   }
 
   /** PUBCOMP: QoS 2 delivered; false for an id not awaiting PUBCOMP. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DrillSeries } from '../../src/drill/drill-series.js';
 import type { LocalPair } from '../../src/drill/local-pair.js';
+import { drillProtocolClients } from '../../src/drill/protocol-clients.js';
 import { closePair, ROOT, startPair, TEST_LEASE_MS } from './fault-pair.js';
 
 interface Finished {
@@ -55,7 +56,8 @@ describe('wharf drill', () => {
 
     const series = readSeries(json);
     expect(series.pair.kind).toBe('local');
-    expect(series.protocols).toEqual(['stomp']);
+    // Every protocol with a drill client takes part.
+    expect(series.protocols).toEqual(Object.keys(drillProtocolClients));
     expect(series.settings).toMatchObject({ mode: 'hard', rateMsgPerS: 200, warmupMs: 800, strict: false });
     expect(series.runs).toHaveLength(1);
     expect(series.runs[0]!.messages.lost).toBe(0);

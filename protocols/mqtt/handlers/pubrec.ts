@@ -9,9 +9,11 @@ import { REASON } from '../errors.js';
  */
 export function handlePubrec(conn: MqttConnection, packet: IPubrecPacket): void {
   const packetId = packet.messageId!;
-  const result = conn.session!.pubrec(packetId, (packet.reasonCode ?? 0) >= 0x80);
-  if (result === 'release') conn.writePubrel(packetId);
-  else if (result === 'unknown') {
+  const { outcome, durable } = conn.session!.pubrec(packetId, (packet.reasonCode ?? 0) >= 0x80);
+  if (outcome === 'release') {
+    // Without a durable record no PUBREL: the client, still holding the id, answers the resent PUBLISH again.
+    durable.then(() => conn.writePubrel(packetId), (err: unknown) => conn.fail(err));
+  } else if (outcome === 'unknown') {
     conn.send({ cmd: 'pubrel', messageId: packetId, ...(conn.level === 5 ? { reasonCode: REASON.PACKET_IDENTIFIER_NOT_FOUND } : {}) });
   }
 }
