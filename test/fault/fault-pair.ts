@@ -9,7 +9,7 @@ export const ROOT = join(import.meta.dirname, '..', '..');
 export const CLIENTS = [stompClient];
 
 /** How the fault tests run `wharf`: from source, as a real child process. */
-const WHARF_FROM_SOURCE = { wharf: [process.execPath, '--import', 'tsx', 'src/cli/main.ts'], cwd: ROOT, protocols: ['stomp'] };
+export const WHARF_FROM_SOURCE = { wharf: [process.execPath, '--import', 'tsx', 'src/cli/main.ts'], cwd: ROOT, protocols: ['stomp', 'amqp'] };
 
 /**
  * The lease the fault tests use: longer than the default 600 ms, because these tests check
