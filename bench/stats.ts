@@ -1,3 +1,8 @@
+/** ms on a clock that threads share (performance.now() counts from each thread's own start). */
+export function clockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 /** Latency samples in ms and a throughput summary, printed as one line per workload. */
 export class LatencyRecorder {
   private readonly samples: number[] = [];

@@ -2,12 +2,23 @@ import net from 'node:net';
 
 /**
  * A lean STOMP 1.2 client for load generation: coalesced writes, a frame scanner that reads only
- * the headers the bench needs. Not a general client — the tests use stompit and @stomp/stompjs.
+ * the headers the bench asks for. Not a general client — the tests use stompit and @stomp/stompjs.
  */
 export interface StompFrame {
   command: string;
-  headers: Map<string, string>;
+  /** Command and header lines as they came (not unescaped): read them with header(). */
+  head: string;
   body: Buffer;
+}
+
+/** The first value of header `name`, found in the frame's text when asked for (no map per frame). */
+export function header(frame: StompFrame, name: string): string | undefined {
+  const key = `\n${name}:`;
+  const at = frame.head.indexOf(key);
+  if (at < 0) return undefined;
+  const from = at + key.length;
+  const end = frame.head.indexOf('\n', from);
+  return frame.head.slice(from, end < 0 ? frame.head.length : end);
 }
 
 export class StompLoadClient {
@@ -31,7 +42,7 @@ export class StompLoadClient {
     });
     const client = new StompLoadClient(socket);
     const connected = new Promise<void>((resolve, reject) => {
-      client.onFrame = (f) => (f.command === 'CONNECTED' ? resolve() : reject(new Error(`${f.command}: ${f.headers.get('message')}`)));
+      client.onFrame = (f) => (f.command === 'CONNECTED' ? resolve() : reject(new Error(`${f.command}: ${header(f, 'message')}`)));
     });
     const auth = login ? `login:${login.login}\npasscode:${login.passcode}\n` : '';
     client.send(`CONNECT\naccept-version:1.2\nhost:localhost\nheart-beat:0,0\n${auth}\n\0`);
@@ -64,7 +75,7 @@ export class StompLoadClient {
       while (start < buf.length && (buf[start] === 0x0a || buf[start] === 0x0d)) start++;
       const end = buf.indexOf(0, start);
       if (end < 0) break;
-      this.onFrame(parseFrame(buf.subarray(start, end)));
+      this.onFrame(parseFrame(buf, start, end));
       start = end + 1;
     }
     this.buffered = start < buf.length ? Buffer.from(buf.subarray(start)) : Buffer.alloc(0);
@@ -81,15 +92,12 @@ export class StompLoadClient {
   }
 }
 
-function parseFrame(raw: Buffer): StompFrame {
-  const headerEnd = raw.indexOf('\n\n');
-  const head = raw.toString('utf8', 0, headerEnd < 0 ? raw.length : headerEnd);
-  const lines = head.split('\n');
-  const headers = new Map<string, string>();
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(':');
-    if (colon > 0 && !headers.has(line.slice(0, colon))) headers.set(line.slice(0, colon), line.slice(colon + 1));
-  }
-  return { command: lines[0]!.trim(), headers, body: headerEnd < 0 ? Buffer.alloc(0) : raw.subarray(headerEnd + 2) };
+/** Bytes [start, end) of `buf` hold one frame without its NUL. The broker sends LF line ends only. */
+function parseFrame(buf: Buffer, start: number, end: number): StompFrame {
+  let headEnd = start;
+  while (headEnd < end && !(buf[headEnd] === 0x0a && buf[headEnd + 1] === 0x0a)) headEnd++;
+  const head = buf.toString('utf8', start, headEnd);
+  const eol = head.indexOf('\n');
+  const command = (eol < 0 ? head : head.slice(0, eol)).trim();
+  return { command, head, body: headEnd < end ? buf.subarray(headEnd + 2, end) : buf.subarray(end, end) };
 }

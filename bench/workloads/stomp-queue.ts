@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { LatencyRecorder, type WorkloadResult } from '../stats.js';
-import { StompLoadClient } from '../stomp-load-client.js';
+import { header, StompLoadClient } from '../stomp-load-client.js';
 
 export interface StompQueueOptions {
   port: number;
@@ -26,9 +26,9 @@ export async function runStompQueue(o: StompQueueOptions): Promise<WorkloadResul
   const done = new Promise<void>((resolve) => {
     consumer.onFrame = (f) => {
       if (f.command !== 'MESSAGE') return;
-      const sent = Number(f.headers.get('bench-ts'));
+      const sent = Number(header(f, 'bench-ts'));
       latency.record(performance.now() - sent);
-      consumer.send(`ACK\nid:${f.headers.get('ack')}\n\n\0`);
+      consumer.send(`ACK\nid:${header(f, 'ack')}\n\n\0`);
       if (++received === o.messages) resolve();
     };
   });
@@ -62,10 +62,10 @@ export async function runStompQueue(o: StompQueueOptions): Promise<WorkloadResul
     return new Promise((resolve, reject) => {
       let sent = 0;
       let receipted = 0;
-      const header = `SEND\ndestination:${o.destination}\npersistent:${o.persistent}\n`;
+      const sendHead = `SEND\ndestination:${o.destination}\npersistent:${o.persistent}\n`;
       const pump = (): void => {
         while (sent < count && sent - receipted < o.inFlight) {
-          client.send(`${header}bench-ts:${performance.now()}\nreceipt:${index}-${sent}\n\n${body}\0`);
+          client.send(`${sendHead}bench-ts:${performance.now()}\nreceipt:${index}-${sent}\n\n${body}\0`);
           sent++;
         }
       };
@@ -74,7 +74,7 @@ export async function runStompQueue(o: StompQueueOptions): Promise<WorkloadResul
           receipted++;
           if (receipted === count) resolve();
           else pump();
-        } else if (f.command === 'ERROR') reject(new Error(f.headers.get('message')));
+        } else if (f.command === 'ERROR') reject(new Error(header(f, 'message')));
       };
       if (count <= 0) resolve();
       else pump();

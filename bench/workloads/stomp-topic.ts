@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { LatencyRecorder, type WorkloadResult } from '../stats.js';
-import { StompLoadClient } from '../stomp-load-client.js';
+import { header, StompLoadClient } from '../stomp-load-client.js';
 
 export interface StompTopicOptions {
   port: number;
@@ -22,7 +22,7 @@ export async function runStompTopic(o: StompTopicOptions): Promise<WorkloadResul
   subscribers.forEach((s, i) => {
     s.onFrame = (f) => {
       if (f.command !== 'MESSAGE') return;
-      latency.record(performance.now() - Number(f.headers.get('bench-ts')));
+      latency.record(performance.now() - Number(header(f, 'bench-ts')));
       if (++deliveries === expected) resolveDone();
     };
     s.send(`SUBSCRIBE\nid:${i}\ndestination:${destination}\nack:auto\n\n\0`);
@@ -45,7 +45,7 @@ export async function runStompTopic(o: StompTopicOptions): Promise<WorkloadResul
       if (f.command === 'RECEIPT') {
         if (++receipted === o.messages) resolve();
         else pump();
-      } else if (f.command === 'ERROR') reject(new Error(f.headers.get('message')));
+      } else if (f.command === 'ERROR') reject(new Error(header(f, 'message')));
     };
     pump();
   });

@@ -10,7 +10,7 @@ import type {
   TxId,
 } from '../../src/spi/index.js';
 import { FrameDecodeError, FrameDecoder } from './codec/frame-decoder.js';
-import { encodeFrame, HEARTBEAT } from './codec/frame-encoder.js';
+import { HEARTBEAT } from './codec/frame-encoder.js';
 import type { HeaderList, InboundFrame, RawFrame, StompVersion } from './codec/frame.js';
 import { unescapeFrame } from './codec/header-escaping.js';
 import type { StompConfig } from './config.js';
@@ -18,9 +18,9 @@ import { errorFrameFor, ProtocolError } from './errors.js';
 import type { StompContext } from './handlers/context.js';
 import { dispatch, isConnectFrame } from './handlers/index.js';
 import { HeartbeatMonitor, type HeartbeatPlan } from './heartbeat.js';
-import { DestinationMap, messageFrameBody, messageFrameHeaders } from './mapping.js';
+import { DestinationMap, messageFrameBody, writeMessageFrameHeaders, type MessageFrameContext } from './mapping.js';
 import { Outbox } from './outbox.js';
-import { SubscriptionRegistry } from './subscriptions.js';
+import { SubscriptionRegistry, type Subscription } from './subscriptions.js';
 
 /**
  * Connection lifecycle:
@@ -62,6 +62,19 @@ const INBOX_LIMIT_FRAMES = 1000;
 const INBOX_LIMIT_BYTES = 1024 * 1024;
 
 /**
+ * Bytes a connection reads per event-loop turn; past them it is paused until the next turn. While
+ * data keeps coming, libuv reads one socket up to 32 times (2 MiB) in a turn: a producer that is
+ * answered (RECEIPT) as fast as it sends would be read many times for each read of a consumer's
+ * acknowledgements, so the consumer would starve and the queue between them grow.
+ */
+const READ_SHARE_BYTES = 64 * 1024;
+
+const HEARTBEAT_BYTES = Buffer.from(HEARTBEAT);
+
+/** Awaited to let already-queued promise reactions run (one microtask) before going on. */
+const YIELD: Promise<void> = Promise.resolve();
+
+/**
  * One STOMP connection: decodes frames, runs their handlers one at a time and in order (a handler
  * that waits for the core — CONNECT, SUBSCRIBE, COMMIT — holds the frames behind it), writes
  * frames out, and is the core's DeliverySink for its session.
@@ -81,12 +94,20 @@ export class StompConnection implements StompContext, DeliverySink {
   private negotiated: StompVersion = '1.0';
   private readonly decoder: FrameDecoder;
   private readonly outbox: Outbox;
+  /** Decoded frames not yet handled: inbox[inboxHead] is the next one. */
   private inbox: Array<RawFrame | FrameDecodeError> = [];
+  private inboxHead = 0;
   private inboxBytes = 0;
   private pumping = false;
   private paused = false;
+  /** Bytes read in this event-loop turn, and whether that was this connection's share (see READ_SHARE_BYTES). */
+  private readThisTurn = 0;
+  private shareUsed = false;
   private lastRead = Date.now();
-  private readonly inflight = new Set<Promise<void>>();
+  /** Tracked operations not yet finished, and how many were ever tracked. */
+  private pendingOperations = 0;
+  private trackedOperations = 0;
+  private settledWaiters: Array<() => void> = [];
   private heartbeat: HeartbeatMonitor | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
@@ -147,7 +168,7 @@ export class StompConnection implements StompContext, DeliverySink {
       this.heartbeat = new HeartbeatMonitor(heartbeat, this.config.heartbeatGraceFactor, {
         lastReadAt: () => this.lastRead,
         lastWriteAt: () => this.outbox.lastWriteAt,
-        beat: () => this.guard(() => this.outbox.write(Buffer.from(HEARTBEAT))),
+        beat: () => this.guard(() => this.outbox.write(HEARTBEAT_BYTES)),
         timedOut: (silentMs) => this.guard(() => this.fail(new ProtocolError(`No heart-beat from the client for ${silentMs} ms`))),
       });
       this.heartbeat.start();
@@ -167,21 +188,51 @@ export class StompConnection implements StompContext, DeliverySink {
     } catch (e) {
       started = Promise.reject(e);
     }
-    const done = started
-      .then(
-        () => this.guard(() => this.receipt(frame)),
-        (e: unknown) => this.guard(() => this.fail(e, frame)),
-      )
-      .finally(() => {
-        this.inflight.delete(done);
-        this.guard(() => this.updateFlow());
-      });
-    this.inflight.add(done);
+    this.pendingOperations++;
+    this.trackedOperations++;
     this.updateFlow();
+    // One reaction per operation, no promise chain: this runs for every SEND and ACK.
+    started.then(
+      () => this.operationSucceeded(frame),
+      (e: unknown) => this.operationFailed(frame, e),
+    );
   }
 
-  async settled(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.all([...this.inflight]);
+  settled(): Promise<void> {
+    if (this.pendingOperations === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
+  }
+
+  private operationSucceeded(frame: InboundFrame): void {
+    try {
+      this.receipt(frame);
+    } catch (e) {
+      this.unexpected(e);
+    }
+    this.operationEnded();
+  }
+
+  private operationFailed(frame: InboundFrame, error: unknown): void {
+    try {
+      this.fail(error, frame);
+    } catch (e) {
+      this.unexpected(e);
+    }
+    this.operationEnded();
+  }
+
+  private operationEnded(): void {
+    this.pendingOperations--;
+    if (this.pendingOperations === 0 && this.settledWaiters.length > 0) {
+      const waiters = this.settledWaiters;
+      this.settledWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+    try {
+      this.updateFlow();
+    } catch (e) {
+      this.unexpected(e);
+    }
   }
 
   disconnect(frame: InboundFrame): void {
@@ -196,20 +247,24 @@ export class StompConnection implements StompContext, DeliverySink {
     // consumer is one already gone: the core takes the delivery back when it closes it.
     const sub = this.subscriptions.ofConsumer(delivery.consumerId);
     if (sub === undefined || !this.active) return;
-    this.guard(() => {
-      const pending = sub.ackMode === 'auto' ? undefined : this.subscriptions.track(sub, delivery.id, delivery.message.messageId);
-      const headers = messageFrameHeaders(
-        delivery.message,
-        {
-          subscriptionId: sub.id,
-          redelivered: delivery.redelivered,
-          ...(pending !== undefined && this.negotiated === '1.2' ? { ackId: pending.ackId } : {}),
-        },
-        this.destinations,
-      );
-      const { body, withContentLength } = messageFrameBody(delivery.message);
-      this.outbox.write(encodeFrame('MESSAGE', headers, body, this.negotiated, withContentLength));
-    });
+    try {
+      this.writeMessage(sub, delivery);
+    } catch (e) {
+      this.unexpected(e);
+    }
+  }
+
+  private writeMessage(sub: Subscription, delivery: Delivery): void {
+    const m = delivery.message;
+    const pending = sub.ackMode === 'auto' ? undefined : this.subscriptions.track(sub, delivery.id, m.messageId);
+    const context: MessageFrameContext = {
+      subscriptionId: sub.id,
+      redelivered: delivery.redelivered,
+      ackId: pending !== undefined && this.negotiated === '1.2' ? pending.ackId : undefined,
+    };
+    writeMessageFrameHeaders(m, context, this.destinations, this.outbox.beginFrame('MESSAGE', this.negotiated));
+    const { body, withContentLength } = messageFrameBody(m);
+    this.outbox.endFrame(body, withContentLength);
   }
 
   consumerClosed(consumer: ConsumerId, reason: BrokerError): void {
@@ -247,6 +302,7 @@ export class StompConnection implements StompContext, DeliverySink {
   private onData(chunk: Buffer): void {
     this.lastRead = Date.now();
     if (!this.active) return;
+    this.countRead(chunk.length);
     const { frames, error } = this.decoder.push(chunk);
     for (const frame of frames) {
       this.inbox.push(frame);
@@ -254,21 +310,58 @@ export class StompConnection implements StompContext, DeliverySink {
     }
     if (error !== undefined) this.inbox.push(error);
     this.updateFlow();
-    this.pump().catch((e: unknown) => this.guard(() => this.fail(e)));
+    if (!this.pumping) this.pump().catch((e: unknown) => this.guard(() => this.fail(e)));
   }
 
+  private countRead(bytes: number): void {
+    if (this.readThisTurn === 0) {
+      setImmediate(() => {
+        this.readThisTurn = 0;
+        this.shareUsed = false;
+        this.guard(() => this.updateFlow());
+      });
+    }
+    this.readThisTurn += bytes;
+    if (this.readThisTurn >= READ_SHARE_BYTES) this.shareUsed = true;
+  }
+
+  private get inboxLength(): number {
+    return this.inbox.length - this.inboxHead;
+  }
+
+  private nextInboxItem(): RawFrame | FrameDecodeError | undefined {
+    if (this.inboxHead === this.inbox.length) return undefined;
+    const item = this.inbox[this.inboxHead++]!;
+    if (this.inboxHead === this.inbox.length) {
+      this.inbox = [];
+      this.inboxHead = 0;
+    }
+    return item;
+  }
+
+  /**
+   * Handles the inbox in order. A handler that returns a promise (CONNECT, SUBSCRIBE, COMMIT, ...)
+   * holds the frames behind it until it settles; the others run back to back, without a microtask
+   * hop each. After a frame that started a tracked operation (SEND, ACK, NACK) it yields once, so
+   * that an operation the core refused at once (an already rejected promise) fails the connection
+   * before the frames behind it run, as on ActiveMQ.
+   */
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.inbox.length > 0 && this.active) {
-        const item = this.inbox.shift()!;
+      while (this.active) {
+        const item = this.nextInboxItem();
+        if (item === undefined) break;
         if (item instanceof FrameDecodeError) {
           this.fail(item);
           break;
         }
         this.inboxBytes -= item.body.length;
-        await this.handle(item);
+        const tracked = this.trackedOperations;
+        const waiting = this.handle(item);
+        if (waiting !== undefined) await waiting;
+        else if (this.trackedOperations !== tracked) await YIELD;
       }
     } finally {
       this.pumping = false;
@@ -276,7 +369,8 @@ export class StompConnection implements StompContext, DeliverySink {
     }
   }
 
-  private async handle(raw: RawFrame): Promise<void> {
+  /** Runs a frame's handler; returns its promise if it has one. Failures close the connection. */
+  private handle(raw: RawFrame): Promise<void> | undefined {
     let frame: InboundFrame | undefined;
     try {
       // CONNECT is never escaped; ActiveMQ reads it, like any 1.0 frame, with values trimmed.
@@ -284,9 +378,13 @@ export class StompConnection implements StompContext, DeliverySink {
       if (this.log.isLevelEnabled('debug')) {
         this.log.debug({ command: frame.command, receipt: frame.headers.get('receipt'), bodyBytes: frame.body.length }, 'frame');
       }
-      await dispatch(frame, this, this.state === 'connected' ? 'connected' : 'awaiting-connect');
+      const handled = dispatch(frame, this, this.state === 'connected' ? 'connected' : 'awaiting-connect');
+      if (handled === undefined) return undefined;
+      const handledFrame = frame;
+      return handled.catch((e: unknown) => this.fail(e, handledFrame));
     } catch (e) {
       this.fail(e, frame);
+      return undefined;
     }
   }
 
@@ -327,6 +425,7 @@ export class StompConnection implements StompContext, DeliverySink {
     this.heartbeat?.stop();
     this.heartbeat = undefined;
     this.inbox = [];
+    this.inboxHead = 0;
     this.inboxBytes = 0;
     this.updateFlow();
     const session = this.coreSession;
@@ -336,11 +435,17 @@ export class StompConnection implements StompContext, DeliverySink {
     }
   }
 
-  /** Pauses reading while too many operations or decoded frames wait; resumes when they drain. */
+  /**
+   * Pauses reading while too many operations or decoded frames wait, or for the rest of the turn
+   * once the connection has read its share; resumes when they drain, or at the next turn.
+   */
   private updateFlow(): void {
     const pause =
       this.active &&
-      (this.inflight.size >= this.config.maxPendingSends || this.inbox.length > INBOX_LIMIT_FRAMES || this.inboxBytes > INBOX_LIMIT_BYTES);
+      (this.shareUsed ||
+        this.pendingOperations >= this.config.maxPendingSends ||
+        this.inboxLength > INBOX_LIMIT_FRAMES ||
+        this.inboxBytes > INBOX_LIMIT_BYTES);
     if (pause === this.paused) return;
     this.paused = pause;
     if (pause) this.transport.pause();
@@ -349,7 +454,9 @@ export class StompConnection implements StompContext, DeliverySink {
 
   private write(command: string, headers: HeaderList, body?: Uint8Array, withContentLength = false): void {
     const version = command === 'CONNECTED' ? undefined : this.negotiated;
-    this.outbox.write(encodeFrame(command, headers, body, version, withContentLength));
+    const frame = this.outbox.beginFrame(command, version);
+    for (const [name, value] of headers) frame.header(name, value);
+    this.outbox.endFrame(body, withContentLength);
   }
 
   /** Nothing thrown while handling transport or core callbacks may escape into them. */
@@ -357,15 +464,19 @@ export class StompConnection implements StompContext, DeliverySink {
     try {
       action();
     } catch (e) {
-      this.log.error({ err: e }, 'unexpected failure in the STOMP connection');
+      this.unexpected(e);
+    }
+  }
+
+  private unexpected(e: unknown): void {
+    this.log.error({ err: e }, 'unexpected failure in the STOMP connection');
+    try {
+      this.fail(e);
+    } catch {
       try {
-        this.fail(e);
+        this.transport.destroy();
       } catch {
-        try {
-          this.transport.destroy();
-        } catch {
-          // Nothing is left to do for this connection.
-        }
+        // Nothing is left to do for this connection.
       }
     }
   }

@@ -8,7 +8,7 @@ import {
   type Properties,
   type RoutingType,
 } from '../../src/spi/index.js';
-import type { InboundFrame } from './codec/frame.js';
+import type { HeaderSink, InboundFrame } from './codec/frame.js';
 import { ProtocolError } from './errors.js';
 
 /**
@@ -35,6 +35,12 @@ const PREFIXES: ReadonlyArray<readonly [string, RoutingType, 'named' | 'temp' | 
 export class DestinationMap {
   private readonly tempByName = new Map<string, Address>();
   private readonly nameByTemp = new Map<string, string>();
+  /**
+   * The last prefixed name resolved to a non-temporary address, and the last address formatted:
+   * a connection mostly uses one destination, and one shared Address also lets format() hit.
+   */
+  private lastResolved: { name: string; address: Address } | undefined;
+  private lastFormatted: { address: Address; name: string } | undefined;
 
   constructor(private readonly session: () => CoreSession) {}
 
@@ -46,6 +52,8 @@ export class DestinationMap {
   resolve(name: string, bareIsQueue: true): Address;
   resolve(name: string, bareIsQueue: false): Address | undefined;
   resolve(name: string, bareIsQueue: boolean): Address | undefined {
+    const last = this.lastResolved;
+    if (last !== undefined && last.name === name) return last.address;
     const trimmed = name.trim();
     for (const [prefix, routing, kind] of PREFIXES) {
       if (!trimmed.startsWith(prefix)) continue;
@@ -53,9 +61,9 @@ export class DestinationMap {
       if (rest.length === 0) throw illegal(name);
       switch (kind) {
         case 'named':
-          return { name: rest, routing };
+          return this.remember(name, { name: rest, routing });
         case 'remote-temp':
-          return { name: rest, routing, temporary: true };
+          return this.remember(name, { name: rest, routing, temporary: true });
         case 'temp':
           return this.temporary(trimmed, routing);
       }
@@ -67,10 +75,24 @@ export class DestinationMap {
 
   /** The STOMP name of an address, as this connection should see it. */
   format(address: Address): string {
-    const own = this.nameByTemp.get(key(address));
+    const last = this.lastFormatted;
+    if (last !== undefined && last.address === address) return last.name;
+    const name = this.formatAnew(address);
+    this.lastFormatted = { address, name };
+    return name;
+  }
+
+  private formatAnew(address: Address): string {
+    // Most connections create no temporary destination: no key to build then.
+    const own = this.nameByTemp.size > 0 ? this.nameByTemp.get(key(address)) : undefined;
     if (own !== undefined) return own;
     if (address.temporary) return `${address.routing === 'anycast' ? '/remote-temp-queue/' : '/remote-temp-topic/'}${address.name}`;
     return `${address.routing === 'anycast' ? '/queue/' : '/topic/'}${address.name}`;
+  }
+
+  private remember(name: string, address: Address): Address {
+    this.lastResolved = { name, address };
+    return address;
   }
 
   private temporary(stompName: string, routing: RoutingType): Address {
@@ -79,6 +101,8 @@ export class DestinationMap {
       address = this.session().createTemporary(routing);
       this.tempByName.set(stompName, address);
       this.nameByTemp.set(key(address), stompName);
+      // An address formatted before may now be this connection's own.
+      this.lastFormatted = undefined;
     }
     return address;
   }
@@ -107,6 +131,14 @@ const RESERVED = new Set([
 /** reply-to is a property when it names no STOMP destination (ActiveMQ keeps it as a string property). */
 const REPLY_TO = 'reply-to';
 
+/** SEND headers copied onto optional message fields as they are. */
+const OPTIONAL_HEADERS: ReadonlyArray<readonly [string, 'correlationId' | 'type' | 'contentType' | 'groupId']> = [
+  ['correlation-id', 'correlationId'],
+  ['type', 'type'],
+  ['content-type', 'contentType'],
+  ['JMSXGroupID', 'groupId'],
+];
+
 /** A SEND frame as a core message. */
 export function messageFromFrame(frame: InboundFrame, destinations: DestinationMap): OutgoingMessage {
   const h = frame.headers;
@@ -131,13 +163,7 @@ export function messageFromFrame(frame: InboundFrame, destinations: DestinationM
   const timestamp = integerHeader(h, 'timestamp', 0, 0, Number.MAX_SAFE_INTEGER);
   if (timestamp > 0) message.timestamp = timestamp;
   if (replyTo !== undefined) message.replyTo = replyTo;
-  const optional: Array<[string, 'correlationId' | 'type' | 'contentType' | 'groupId']> = [
-    ['correlation-id', 'correlationId'],
-    ['type', 'type'],
-    ['content-type', 'contentType'],
-    ['JMSXGroupID', 'groupId'],
-  ];
-  for (const [header, field] of optional) {
+  for (const [header, field] of OPTIONAL_HEADERS) {
     const value = h.get(header);
     if (value !== undefined) message[field] = value;
   }
@@ -180,30 +206,38 @@ export interface MessageFrameContext {
  * MESSAGE headers for a delivery, named and shaped as ActiveMQ's
  * FrameTranslator.Helper.copyStandardHeadersFromMessageToFrame sends them: expires, priority and
  * timestamp always; redelivered and persistent only when true; then the message properties.
+ * Handed to `out` one by one, so that an encoder can write them without a list in between.
  */
-export function messageFrameHeaders(m: CoreMessage, o: MessageFrameContext, destinations: DestinationMap): Array<[string, string]> {
-  const headers: Array<[string, string]> = [
-    ['subscription', o.subscriptionId],
-    ['message-id', m.messageId],
-    ['destination', destinations.format(m.address)],
-  ];
-  if (o.ackId !== undefined) headers.push(['ack', o.ackId]);
-  headers.push(['expires', String(m.expiration)], ['priority', String(m.priority)], ['timestamp', String(m.timestamp)]);
-  if (o.redelivered) headers.push(['redelivered', 'true']);
-  if (m.persistent) headers.push(['persistent', 'true']);
-  if (m.correlationId !== undefined) headers.push(['correlation-id', m.correlationId]);
-  if (m.replyTo !== undefined) headers.push([REPLY_TO, destinations.format(m.replyTo)]);
-  if (m.type !== undefined) headers.push(['type', m.type]);
-  if (m.userId !== undefined) headers.push(['JMSXUserID', m.userId]);
-  if (m.originalDestination !== undefined) headers.push(['original-destination', destinations.format(m.originalDestination)]);
-  if (m.contentType !== undefined) headers.push(['content-type', m.contentType]);
-  if (m.groupId !== undefined) headers.push(['JMSXGroupID', m.groupId]);
-  if (m.groupSeq !== undefined) headers.push(['JMSXGroupSeq', String(m.groupSeq)]);
-  for (const [name, value] of Object.entries(m.properties)) {
+export function writeMessageFrameHeaders(m: CoreMessage, o: MessageFrameContext, destinations: DestinationMap, out: HeaderSink): void {
+  out.header('subscription', o.subscriptionId);
+  out.header('message-id', m.messageId);
+  out.header('destination', destinations.format(m.address));
+  if (o.ackId !== undefined) out.header('ack', o.ackId);
+  out.header('expires', String(m.expiration));
+  out.header('priority', String(m.priority));
+  out.header('timestamp', String(m.timestamp));
+  if (o.redelivered) out.header('redelivered', 'true');
+  if (m.persistent) out.header('persistent', 'true');
+  if (m.correlationId !== undefined) out.header('correlation-id', m.correlationId);
+  if (m.replyTo !== undefined) out.header(REPLY_TO, destinations.format(m.replyTo));
+  if (m.type !== undefined) out.header('type', m.type);
+  if (m.userId !== undefined) out.header('JMSXUserID', m.userId);
+  if (m.originalDestination !== undefined) out.header('original-destination', destinations.format(m.originalDestination));
+  if (m.contentType !== undefined) out.header('content-type', m.contentType);
+  if (m.groupId !== undefined) out.header('JMSXGroupID', m.groupId);
+  if (m.groupSeq !== undefined) out.header('JMSXGroupSeq', String(m.groupSeq));
+  const properties = m.properties;
+  for (const name of Object.keys(properties)) {
     if (RESERVED.has(name) || (name === REPLY_TO && m.replyTo !== undefined)) continue;
-    const text = propertyText(value);
-    if (text !== undefined) headers.push([name, text]);
+    const text = propertyText(properties[name]);
+    if (text !== undefined) out.header(name, text);
   }
+}
+
+/** The MESSAGE headers of writeMessageFrameHeaders as a list. */
+export function messageFrameHeaders(m: CoreMessage, o: MessageFrameContext, destinations: DestinationMap): Array<[string, string]> {
+  const headers: Array<[string, string]> = [];
+  writeMessageFrameHeaders(m, o, destinations, { header: (name, value) => headers.push([name, value]) });
   return headers;
 }
 

@@ -65,8 +65,11 @@ export class SubscriptionRegistry {
     // Delivery ids are unique within the core session, hence within the connection.
     const pending: PendingDelivery = { deliveryId, messageId, ackId: String(deliveryId), subscription: sub };
     const previous = sub.pending.get(messageId);
-    if (previous !== undefined) this.byAckId.delete(previous.ackId);
-    sub.pending.delete(messageId);
+    if (previous !== undefined) {
+      // Redelivered while still pending: it moves to the end of the delivery order.
+      this.byAckId.delete(previous.ackId);
+      sub.pending.delete(messageId);
+    }
     sub.pending.set(messageId, pending);
     this.byAckId.set(pending.ackId, pending);
     return pending;

@@ -4,16 +4,21 @@ import { ConnectionEvents } from './connection-events.js';
 
 /** After end(), a connection the peer has not closed within this time is destroyed. */
 const END_TIMEOUT_MS = 5000;
+/** Up to this many bytes, one tick's writes are copied into one buffer before they go to the socket. */
+const COALESCE_MAX_BYTES = 1024 * 1024;
 
 /**
- * A TCP or TLS socket as a TransportConnection. Writes in one tick are corked and flushed
- * together at its end, so an adapter may write frame by frame without a syscall each.
+ * A TCP or TLS socket as a TransportConnection. Writes in one tick are collected and written to
+ * the socket as one buffer at its end, so an adapter may write frame by frame without a syscall
+ * (or a stream write request) each.
  */
 export class SocketConnection implements TransportConnection {
   readonly remoteAddress: string;
   private readonly events = new ConnectionEvents();
   private readonly highWaterMarkBytes: number;
-  private corked = false;
+  /** This tick's writes, not yet handed to the socket. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -31,21 +36,40 @@ export class SocketConnection implements TransportConnection {
   }
 
   get bufferedBytes(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + this.pendingBytes;
   }
 
   write(data: Uint8Array | string): boolean {
     if (this.socket.destroyed || this.socket.writableEnded) return false;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
-    this.socket.write(data);
-    return this.events.wrote(this.socket.writableLength >= this.highWaterMarkBytes);
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (this.pending.length === 0) process.nextTick(() => this.flushAtTickEnd());
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    return this.events.wrote(this.bufferedBytes >= this.highWaterMarkBytes);
+  }
+
+  private flushAtTickEnd(): void {
+    // A socket that takes everything at once (its write() returns true) emits no 'drain': a
+    // writer told the buffer was full must then hear it here.
+    if (this.flush()) this.events.drained();
+  }
+
+  /** Hands this tick's writes to the socket; returns false while the socket is above its mark (it emits 'drain' later). */
+  private flush(): boolean {
+    const chunks = this.pending;
+    const total = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (chunks.length === 0 || this.socket.destroyed || this.socket.writableEnded) return false;
+    if (chunks.length === 1) return this.socket.write(chunks[0]!);
+    // Copying many small frames into one buffer is cheaper than a stream write request per frame;
+    // large data is not copied again, but goes out in one writev.
+    if (total <= COALESCE_MAX_BYTES) return this.socket.write(Buffer.concat(chunks, total));
+    this.socket.cork();
+    let belowMark = true;
+    for (const c of chunks) belowMark = this.socket.write(c);
+    this.socket.uncork();
+    return belowMark;
   }
 
   onData(listener: (chunk: Buffer) => void): void {
@@ -70,6 +94,7 @@ export class SocketConnection implements TransportConnection {
 
   end(): void {
     if (this.socket.destroyed || this.socket.writableEnded) return;
+    this.flush();
     this.socket.end();
     const timer = setTimeout(() => this.socket.destroy(), END_TIMEOUT_MS);
     timer.unref();

@@ -70,7 +70,19 @@ export class PendingList {
   }
 
   first(): QueueEntry | null {
-    for (let b = PRIORITIES - 1; b >= 0; b--) if (this.heads[b]) return this.heads[b]!;
+    return this.firstFrom(PRIORITIES - 1);
+  }
+
+  /**
+   * The oldest entry of the next lower non-empty priority than `e`'s: with `e.next` it walks the
+   * list in the order of entries(), without a generator (dispatch runs this per message).
+   */
+  firstBelow(e: QueueEntry): QueueEntry | null {
+    return this.firstFrom(PendingList.bucket(e) - 1);
+  }
+
+  private firstFrom(bucket: number): QueueEntry | null {
+    for (let b = bucket; b >= 0; b--) if (this.heads[b]) return this.heads[b]!;
     return null;
   }
 }

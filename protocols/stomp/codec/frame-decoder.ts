@@ -47,6 +47,8 @@ const LF = 0x0a;
 const CR = 0x0d;
 const NUL = 0x00;
 const CONTENT_LENGTH = /^\s*(\d{1,15})\s*$/;
+/** Shared by every frame without a body: a zero-length buffer cannot be changed. */
+const EMPTY_BODY = Buffer.alloc(0);
 
 export class FrameDecoder {
   private state: DecoderState = 'between-frames';
@@ -98,16 +100,18 @@ export class FrameDecoder {
       }
       case 'command':
       case 'headers':
-        return this.readLine(chunk, pos);
+        return this.lineBytes === 0 ? this.readLines(chunk, pos) : this.readLine(chunk, pos);
       case 'body-to-nul': {
         const end = chunk.indexOf(NUL, pos);
         const stop = end === -1 ? chunk.length : end;
-        this.appendBody(chunk, pos, stop);
-        if (this.headBytes + this.bodyBytes > this.limits.maxFrameBytes) {
+        if (this.headBytes + this.bodyBytes + (stop - pos) > this.limits.maxFrameBytes) {
           this.fail(`frame exceeds maxFrameBytes (${this.limits.maxFrameBytes}) without a terminating NUL`, chunk, stop);
         }
-        if (end === -1) return chunk.length;
-        frames.push(this.finishFrame());
+        if (end === -1) {
+          this.appendBody(chunk, pos, stop);
+          return chunk.length;
+        }
+        frames.push(this.finishFrame(chunk, pos, end));
         return end + 1;
       }
       case 'body-fixed': {
@@ -118,7 +122,7 @@ export class FrameDecoder {
       }
       case 'frame-end':
         if (chunk[pos] !== NUL) this.fail('frame body is not terminated by NUL after content-length octets', chunk, pos);
-        frames.push(this.finishFrame());
+        frames.push(this.finishFrame(chunk, pos, pos));
         return pos + 1;
       case 'failed':
         return chunk.length;
@@ -129,52 +133,98 @@ export class FrameDecoder {
     }
   }
 
+  /**
+   * The usual case, in one go: the whole lines of plain ASCII from `pos` up to the blank line that
+   * ends the headers (or as far as the chunk and the header limit go), found by one pass over the
+   * bytes and decoded with one call. Anything else (a line cut by the chunk's end, non-ASCII
+   * text, a line past the limit) is left to readLine.
+   */
+  private readLines(chunk: Buffer, pos: number): number {
+    const limit = Math.min(chunk.length, pos + (this.limits.maxHeaderBytes - this.headBytes));
+    let end = pos;
+    for (let i = pos; i < limit; i++) {
+      const b = chunk[i]!;
+      if (b >= 0x80) break;
+      if (b !== LF) continue;
+      const blank = i === end || (i === end + 1 && chunk[end] === CR);
+      end = i + 1;
+      if (blank) break;
+    }
+    if (end === pos) return this.readLine(chunk, pos);
+    // ASCII: latin1 decodes it as UTF-8 would, and string offsets are byte offsets.
+    const text = chunk.toString('latin1', pos, end);
+    let from = 0;
+    while (from < text.length) {
+      const lf = text.indexOf('\n', from);
+      this.headBytes += lf - from + 1;
+      const to = lf > from && text.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
+      this.onLine(text.slice(from, to), chunk, pos + lf);
+      from = lf + 1;
+    }
+    return end;
+  }
+
+  /** One line, byte by byte: it may span chunks (then it is buffered, within the header limit). */
   private readLine(chunk: Buffer, pos: number): number {
     const end = chunk.indexOf(LF, pos);
     const stop = end === -1 ? chunk.length : end;
-    if (stop > pos) {
-      this.line.push(chunk.subarray(pos, stop));
-      this.lineBytes += stop - pos;
-    }
-    if (this.headBytes + this.lineBytes + 1 > this.limits.maxHeaderBytes) {
+    if (this.headBytes + this.lineBytes + (stop - pos) + 1 > this.limits.maxHeaderBytes) {
       this.fail(`command and headers exceed maxHeaderBytes (${this.limits.maxHeaderBytes})`, chunk, pos);
     }
-    if (end === -1) return chunk.length;
-    let line = this.line.length === 1 ? this.line[0]! : Buffer.concat(this.line, this.lineBytes);
-    this.headBytes += this.lineBytes + 1;
-    this.line = [];
+    if (end === -1) {
+      if (stop > pos) this.line.push(chunk.subarray(pos, stop));
+      this.lineBytes += stop - pos;
+      return chunk.length;
+    }
+    let line = chunk;
+    let from = pos;
+    let to = end;
+    if (this.lineBytes > 0) {
+      if (to > from) this.line.push(chunk.subarray(from, to));
+      line = Buffer.concat(this.line, this.lineBytes + (to - from));
+      from = 0;
+      to = line.length;
+      this.line = [];
+    }
+    this.headBytes += this.lineBytes + (end - pos) + 1;
     this.lineBytes = 0;
-    if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
-    if (this.state === 'command') this.onCommand(line, chunk, end);
-    else this.onHeader(line, chunk, end);
+    if (to > from && line[to - 1] === CR) to--;
+    this.onLine(line.toString('utf8', from, to), chunk, end);
     return end + 1;
   }
 
-  private onCommand(line: Buffer, chunk: Buffer, at: number): void {
-    this.command = line.toString('utf8').trim();
-    if (this.command.length === 0) this.fail('empty command line', chunk, at);
-    this.state = 'headers';
-  }
-
-  private onHeader(line: Buffer, chunk: Buffer, at: number): void {
+  /** A command or header line, without its EOL; `chunk` and `at` say where it ended, for errors. */
+  private onLine(line: string, chunk: Buffer, at: number): void {
+    if (this.state === 'command') {
+      this.command = line.trim();
+      if (this.command.length === 0) this.fail('empty command line', chunk, at);
+      this.state = 'headers';
+      return;
+    }
     if (line.length === 0) {
       this.startBody(chunk, at);
       return;
     }
-    const colon = line.indexOf(0x3a);
+    const colon = line.indexOf(':');
     if (colon === -1) this.fail('header line without a colon', chunk, at);
     if (this.headers.length >= this.limits.maxHeaders) this.fail(`more than maxHeaders (${this.limits.maxHeaders}) headers`, chunk, at);
-    this.headers.push([line.toString('utf8', 0, colon), line.toString('utf8', colon + 1)]);
+    this.headers.push([line.slice(0, colon), line.slice(colon + 1)]);
   }
 
   private startBody(chunk: Buffer, at: number): void {
-    const declared = this.headers.find(([name]) => name === 'content-length');
+    let declared: string | undefined;
+    for (const [name, value] of this.headers) {
+      if (name === 'content-length') {
+        declared = value;
+        break;
+      }
+    }
     if (declared === undefined) {
       this.state = 'body-to-nul';
       return;
     }
-    const match = CONTENT_LENGTH.exec(declared[1]);
-    if (!match) this.fail(`content-length is not a valid length: ${declared[1].slice(0, 32)}`, chunk, at);
+    const match = CONTENT_LENGTH.exec(declared);
+    if (!match) this.fail(`content-length is not a valid length: ${declared.slice(0, 32)}`, chunk, at);
     this.bodyLength = Number(match![1]);
     if (this.headBytes + this.bodyLength + 1 > this.limits.maxFrameBytes) {
       this.fail(`content-length ${this.bodyLength} exceeds maxFrameBytes (${this.limits.maxFrameBytes})`, chunk, at);
@@ -188,11 +238,22 @@ export class FrameDecoder {
     this.bodyBytes += to - from;
   }
 
-  private finishFrame(): RawFrame {
-    // Copy: the chunks belong to the transport and a subarray would pin the whole chunk.
-    const frame: RawFrame = { command: this.command, headers: this.headers, body: Buffer.concat(this.body, this.bodyBytes) };
+  /** Ends the frame; bytes [from, to) of `chunk` are the last of its body. */
+  private finishFrame(chunk: Buffer, from: number, to: number): RawFrame {
+    const frame: RawFrame = { command: this.command, headers: this.headers, body: this.copyBody(chunk, from, to) };
     this.reset();
     return frame;
+  }
+
+  /** The body in a buffer of its own: the chunks belong to the transport and a view would pin a whole chunk. */
+  private copyBody(chunk: Buffer, from: number, to: number): Buffer {
+    const length = this.bodyBytes + (to - from);
+    if (length === 0) return EMPTY_BODY;
+    const body = Buffer.allocUnsafe(length);
+    let at = 0;
+    for (const piece of this.body) at += piece.copy(body, at);
+    chunk.copy(body, at, from, to);
+    return body;
   }
 
   private reset(): void {

@@ -25,3 +25,8 @@ export interface InboundFrame {
 }
 
 export type HeaderList = ReadonlyArray<readonly [string, string]>;
+
+/** Takes a frame's headers one at a time, in wire order (an encoder, or a list being built). */
+export interface HeaderSink {
+  header(name: string, value: string): void;
+}

@@ -32,20 +32,44 @@ export function decodeHeaderText(raw: string, version: StompVersion | undefined)
   return out;
 }
 
-const NEEDS_ESCAPE = /[\\\n\r:]/;
-const ESCAPE_11 = /[\\\n:]/g;
-const ESCAPE_12 = /[\\\n\r:]/g;
-const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', ':': '\\c' };
+/**
+ * What each character that can need escaping becomes, per version (undefined: kept as it is):
+ * backslash, LF, CR, colon. 1.0 and CONNECTED have no escaping, so an EOL inside a value (which
+ * would end the header line and let a value inject headers or frames) becomes a space; 1.1 has no
+ * escape for CR: a space too.
+ */
+type Escape = string | undefined;
+export type EscapeTable = readonly [backslash: Escape, lf: Escape, cr: Escape, colon: Escape];
+const UNESCAPED: EscapeTable = [undefined, ' ', ' ', undefined];
+const ESCAPES_11: EscapeTable = ['\\\\', '\\n', ' ', '\\c'];
+const ESCAPES_12: EscapeTable = ['\\\\', '\\n', '\\r', '\\c'];
+
+export function escapeTable(version: StompVersion | undefined): EscapeTable {
+  return version === '1.2' ? ESCAPES_12 : version === '1.1' ? ESCAPES_11 : UNESCAPED;
+}
+
+/** What `charCode` becomes under `table`; undefined when it is written as it is. */
+export function escapeOf(table: EscapeTable, charCode: number): string | undefined {
+  switch (charCode) {
+    case 0x5c: return table[0];
+    case 0x0a: return table[1];
+    case 0x0d: return table[2];
+    case 0x3a: return table[3];
+    default: return undefined;
+  }
+}
 
 export function encodeHeaderText(text: string, version: StompVersion | undefined): string {
-  if (version === undefined || version === '1.0') {
-    // No escaping exists: an EOL inside a value would end the header line and let a value inject
-    // headers or frames, so it is replaced by a space.
-    return /[\r\n]/.test(text) ? text.replace(/[\r\n]/g, ' ') : text;
+  const table = escapeTable(version);
+  let out = '';
+  let copiedTo = 0;
+  for (let i = 0; i < text.length; i++) {
+    const replacement = escapeOf(table, text.charCodeAt(i));
+    if (replacement === undefined) continue;
+    out += text.slice(copiedTo, i) + replacement;
+    copiedTo = i + 1;
   }
-  if (version === '1.2') return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPE_12, (c) => ESCAPES[c]!) : text;
-  // 1.1 has no escape for CR: it becomes a space.
-  return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPE_11, (c) => ESCAPES[c]!).replace(/\r/g, ' ') : text;
+  return copiedTo === 0 ? text : out + text.slice(copiedTo);
 }
 
 /** Unescapes a decoded frame's headers for `version`; of repeated names the first one wins. */

@@ -1,3 +1,4 @@
+import type { SettleOptions } from '../../../src/spi/index.js';
 import type { InboundFrame } from '../codec/frame.js';
 import { acknowledgedDelivery } from './acknowledged-delivery.js';
 import type { StompContext } from './context.js';
@@ -15,10 +16,6 @@ export function ack(frame: InboundFrame, ctx: StompContext): void {
   const cumulative = sub.ackMode === 'client';
   ctx.subscriptions.settle(pending, cumulative);
   const session = ctx.session;
-  ctx.track(frame, () =>
-    session.settle(sub.consumerId, pending.deliveryId, 'accepted', {
-      ...(cumulative ? { cumulative } : {}),
-      ...(tx !== undefined ? { tx } : {}),
-    }),
-  );
+  const options: SettleOptions | undefined = cumulative || tx !== undefined ? { cumulative, tx } : undefined;
+  ctx.track(frame, () => session.settle(sub.consumerId, pending.deliveryId, 'accepted', options));
 }

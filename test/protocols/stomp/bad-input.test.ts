@@ -169,6 +169,17 @@ describe('frame content', () => {
     expect((await c.expectError()).headers.message).toMatch(/Unexpected ACK/);
   });
 
+  it('runs no frame behind a SEND the core refuses at once, even one written with it', async () => {
+    const q = stomp.name('q');
+    const error = await errorFor((c) => c.sendRaw(
+      `SEND\ndestination:/queue/${q}.*\n\nrefused\0SEND\ndestination:/queue/${q}\n\nbehind\0`,
+    ));
+    expect(error.headers.message).toMatch(/Invalid destination/);
+    const reader = await stomp.client();
+    await reader.request('SUBSCRIBE', { id: 's', destination: `/queue/${q}` });
+    await reader.expectNone((f) => f.command === 'MESSAGE', 200);
+  });
+
   it('refuses NACK on a 1.0 connection', async () => {
     const c = await stomp.socket();
     c.sendFrame('CONNECT', { host: 'x' });
