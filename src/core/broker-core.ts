@@ -13,7 +13,7 @@ import { Consumer } from './consumer.js';
 import { deadLetterCopy } from './dead-letter.js';
 import { MemoryGate } from './memory-gate.js';
 import { encodeMessage } from './message-codec.js';
-import { newEntry, type QueueEntry } from './queue-entry.js';
+import { newEntry, recoveredEntry, type QueueEntry } from './queue-entry.js';
 import { Queue, type QueueHost, type RemovalCause } from './queue.js';
 import { encodeMeta, readRecoveredState, type ContainerMeta } from './recovery.js';
 import { RESOLVED } from './resolved.js';
@@ -124,8 +124,9 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
       const queue = this.restoreContainer(c.key, c.meta);
       if (!queue) continue;
       for (const e of c.entries) {
-        queue.restore(newEntry(e.message, e.seq, e.storeId, e.deliveryCount));
-        this.memory.add(e.message.body.length);
+        const entry = recoveredEntry(e.stored, e.seq, e.storeId, e.deliveryCount);
+        queue.restore(entry);
+        this.memory.add(entry.size);
         messages++;
       }
     }
@@ -260,10 +261,10 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
   private enqueue(message: CoreMessage, targets: Queue[], extraOps: StoreOp[]): Promise<void> {
     const entries = this.stage(message, targets, extraOps);
     if (extraOps.length === 0) {
-      this.publish(message, targets, entries);
+      this.publish(targets, entries);
       return RESOLVED;
     }
-    return this.commitOps(extraOps).then(() => this.publish(message, targets, entries));
+    return this.commitOps(extraOps).then(() => this.publish(targets, entries));
   }
 
   /**
@@ -286,11 +287,11 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
   }
 
   /** Makes staged entries visible in their queues (those deleted meanwhile are skipped). */
-  private publish(message: CoreMessage, targets: Queue[], entries: QueueEntry[]): void {
+  private publish(targets: Queue[], entries: QueueEntry[]): void {
     for (let i = 0; i < targets.length; i++) {
       const q = targets[i]!;
       if (q.deleted) continue;
-      this.memory.add(message.body.length);
+      this.memory.add(entries[i]!.size);
       q.enqueue(entries[i]!);
     }
   }
@@ -406,7 +407,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     this.router.unbind(sub);
     for (const e of q.pending.entries()) {
       q.pending.remove(e);
-      this.memory.release(e.message.body.length);
+      this.memory.release(e.size);
     }
   }
 
@@ -446,7 +447,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
         [...q.consumers].forEach(notify);
         for (const e of q.pending.entries()) {
           q.pending.remove(e);
-          this.memory.release(e.message.body.length);
+          this.memory.release(e.size);
         }
       }
     } else {
@@ -481,15 +482,15 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
 
   /** Writes all of a transaction's messages in one store commit, then makes them visible. */
   private async enqueueAll(routed: Array<{ message: CoreMessage; targets: Queue[] }>, ops: StoreOp[]): Promise<void> {
-    const staged = routed.map(({ message, targets }) => ({ message, targets, entries: this.stage(message, targets, ops) }));
+    const staged = routed.map(({ message, targets }) => ({ targets, entries: this.stage(message, targets, ops) }));
     if (ops.length > 0) await this.commitOps(ops);
-    for (const { message, targets, entries } of staged) this.publish(message, targets, entries);
+    for (const { targets, entries } of staged) this.publish(targets, entries);
   }
 
   private consumedInTx(q: Queue, e: QueueEntry): void {
     q.inflightCount--;
     q.dequeued++;
-    this.memory.release(e.message.body.length);
+    this.memory.release(e.size);
   }
 
   async rollback(tx: Transaction): Promise<void> {
@@ -505,14 +506,14 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
   // ---- QueueHost ----
 
   dequeued(q: Queue, e: QueueEntry): Promise<void> {
-    this.memory.release(e.message.body.length);
+    this.memory.release(e.size);
     if (e.storeId === undefined) return RESOLVED;
     return this.commitOps([{ kind: 'dequeue', queue: q.key, id: e.storeId }]);
   }
 
   async deadLetter(q: Queue, e: QueueEntry, cause: RemovalCause): Promise<void> {
     const dequeue: StoreOp[] = e.storeId !== undefined ? [{ kind: 'dequeue', queue: q.key, id: e.storeId }] : [];
-    this.memory.release(e.message.body.length);
+    this.memory.release(e.size);
     q.dequeued++;
     const inDlq = q.kind === 'queue' && q.address.name === this.dlqAddress.name;
     const keep = !inDlq && (e.message.persistent || this.config.deadLetterNonPersistent);

@@ -127,6 +127,17 @@ export function encodeMessage(m: CoreMessage): Uint8Array {
   return w.done();
 }
 
+/** The priority of an encoded message, read without decoding it (the fixed fields come first). */
+export function peekPriority(data: Uint8Array): number {
+  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  let pos = 3; // version, field bits
+  pos += 4 + b.readUInt32LE(pos); // messageId
+  pos += 2; // address routing, temporary
+  pos += 4 + b.readUInt32LE(pos); // address name
+  pos += 2; // bodyType, flags
+  return b[pos]!;
+}
+
 export function decodeMessage(data: Uint8Array): CoreMessage {
   const r = new Reader(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   const version = r.u8();

@@ -13,7 +13,7 @@ export class PendingList {
   size = 0;
 
   private static bucket(e: QueueEntry): number {
-    const p = e.message.priority;
+    const p = e.priority;
     return p < 0 ? 0 : p >= PRIORITIES ? PRIORITIES - 1 : p | 0;
   }
 

@@ -1,22 +1,66 @@
 import type { CoreMessage } from '../spi/message.js';
+import { decodeMessage, peekPriority } from './message-codec.js';
+
+/**
+ * A recovered message, decoded on first use: a restart then costs a scan of the journal, not the
+ * decoding of every queued message. Shared by the entries of every subscription that holds it.
+ */
+export class StoredMessage {
+  readonly priority: number;
+  readonly size: number;
+  private data: Uint8Array | undefined;
+  private decoded: CoreMessage | undefined;
+
+  constructor(data: Uint8Array) {
+    this.data = data;
+    this.priority = peekPriority(data);
+    this.size = data.length;
+  }
+
+  get message(): CoreMessage {
+    if (!this.decoded) {
+      this.decoded = decodeMessage(this.data!);
+      this.data = undefined;
+    }
+    return this.decoded;
+  }
+}
 
 /** A message's place in one queue (or subscription). A topic message has one entry per subscription. */
-export interface QueueEntry {
-  readonly message: CoreMessage;
-  /** The id of the message record in the store; undefined when the entry is not durable. */
-  readonly storeId: string | undefined;
-  readonly seq: number;
-  /** Failed delivery attempts so far. */
-  deliveryCount: number;
+export class QueueEntry {
   /** Handed to a consumer before. */
   redelivered: boolean;
-  pending: boolean;
-  prev: QueueEntry | null;
-  next: QueueEntry | null;
+  pending = false;
+  prev: QueueEntry | null = null;
+  next: QueueEntry | null = null;
+
+  constructor(
+    private loaded: CoreMessage | undefined,
+    private readonly stored: StoredMessage | undefined,
+    readonly seq: number,
+    /** The id of the message record in the store; undefined when the entry is not durable. */
+    readonly storeId: string | undefined,
+    /** Failed delivery attempts so far. */
+    public deliveryCount: number,
+    /** 0–9: which pending list the entry sits in. */
+    readonly priority: number,
+    /** Bytes counted against the memory limit while the entry exists. */
+    readonly size: number,
+  ) {
+    this.redelivered = deliveryCount > 0;
+  }
+
+  get message(): CoreMessage {
+    return (this.loaded ??= this.stored!.message);
+  }
 }
 
 export function newEntry(message: CoreMessage, seq: number, storeId: string | undefined, deliveryCount = 0): QueueEntry {
-  return { message, storeId, seq, deliveryCount, redelivered: deliveryCount > 0, pending: false, prev: null, next: null };
+  return new QueueEntry(message, undefined, seq, storeId, deliveryCount, message.priority, message.body.length);
+}
+
+export function recoveredEntry(stored: StoredMessage, seq: number, storeId: string, deliveryCount: number): QueueEntry {
+  return new QueueEntry(undefined, stored, seq, storeId, deliveryCount, stored.priority, stored.size);
 }
 
 export function isExpired(message: CoreMessage, now: number): boolean {

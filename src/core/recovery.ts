@@ -1,6 +1,5 @@
 import type { RecoveredState } from '../store/store.js';
-import { decodeMessage } from './message-codec.js';
-import type { CoreMessage } from '../spi/message.js';
+import { StoredMessage } from './queue-entry.js';
 
 /** What a stored container's metadata says it is. */
 export type ContainerMeta =
@@ -19,23 +18,23 @@ export function decodeMeta(data: Uint8Array): ContainerMeta {
 export interface RecoveredContainer {
   key: string;
   meta: ContainerMeta;
-  entries: Array<{ storeId: string; seq: number; deliveryCount: number; message: CoreMessage }>;
+  entries: Array<{ storeId: string; seq: number; deliveryCount: number; stored: StoredMessage }>;
 }
 
-/** Decodes the store's state; a message referenced by several subscriptions is decoded once. */
+/** Reads the store's state; a message referenced by several subscriptions is one StoredMessage. */
 export function readRecoveredState(state: RecoveredState): { containers: RecoveredContainer[]; maxSeq: number; maxStoreId: number } {
-  const decoded = new Map<string, CoreMessage>();
+  const messages = new Map<string, StoredMessage>();
   let maxSeq = 0;
   let maxStoreId = 0;
   const containers: RecoveredContainer[] = [];
   for (const [key, q] of state.queues) {
     const entries = q.entries.map((e) => {
-      let message = decoded.get(e.id);
-      if (!message) decoded.set(e.id, (message = decodeMessage(e.data)));
+      let stored = messages.get(e.id);
+      if (!stored) messages.set(e.id, (stored = new StoredMessage(e.data)));
       if (e.seq > maxSeq) maxSeq = e.seq;
       const n = Number(e.id);
       if (Number.isFinite(n) && n > maxStoreId) maxStoreId = n;
-      return { storeId: e.id, seq: e.seq, deliveryCount: e.deliveryCount, message };
+      return { storeId: e.id, seq: e.seq, deliveryCount: e.deliveryCount, stored };
     });
     containers.push({ key, meta: decodeMeta(q.meta), entries });
   }
