@@ -49,6 +49,8 @@ const workloads: Record<string, Workload> = {
   },
   'openwire-queue': {
     protocols: ['openwire'],
+    // Compared with ActiveMQ run persistent="false": Wharf on its memory store likewise.
+    env: { WHARF_STORE_KIND: 'memory' },
     run: async (b, messages) => runOpenWireQueue(b.ports.openwire!, messages ? { messages } : {}),
   },
   'stomp-queue': {
