@@ -2,14 +2,21 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 
 /** Slots of the Float64Array the main thread and the renewal thread share. */
 export const LEASE_SLOTS = { validUntil: 0, mainBeat: 1, lost: 2, beat: 3 } as const;
 
-/** A monotonic clock in ms that both threads read the same (process-wide, unlike performance.now()). */
+/**
+ * A monotonic clock in ms that both threads read the same. performance.now() is monotonic but
+ * counts from each thread's own start, so each thread anchors it once to the process-wide hrtime;
+ * after that a reading allocates nothing (it runs before every dispatch, through the HA fence).
+ */
+const THREAD_OFFSET_MS = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+
 export function monotonicMs(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
+  return performance.now() + THREAD_OFFSET_MS;
 }
 
 export interface LeaseWorkerData {
