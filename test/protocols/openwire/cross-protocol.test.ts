@@ -1,7 +1,6 @@
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
-import { MEMORY, compileScenarios, describeRun, removeCompiled, runScenario } from './java-client.js';
+import { describe, expect, it } from 'vitest';
+import { describeRun, runScenario, useJavaClientBroker } from './java-client.js';
 
 interface StompFrame {
   command: string;
@@ -70,23 +69,13 @@ class MiniStomp {
 
 /** OpenWire (ActiveMQ's JMS client) ↔ STOMP, both ways, mapped as ActiveMQ maps them. */
 describe('OpenWire and STOMP on one broker', () => {
-  let broker: TestBroker;
-  let uri: string;
-  beforeAll(async () => {
-    await compileScenarios();
-    broker = await startTestBroker(MEMORY);
-    uri = `tcp://127.0.0.1:${broker.ports.openwire!.tcp}`;
-  }, 60_000);
-  afterAll(async () => {
-    await broker?.stop();
-    removeCompiled();
-  });
+  const fixture = useJavaClientBroker();
 
   it('JMS TextMessage and BytesMessage reach a STOMP subscriber with their headers and properties', async () => {
-    const stomp = await MiniStomp.connect(broker.ports.stomp!.tcp!);
+    const stomp = await MiniStomp.connect(fixture.broker.ports.stomp!.tcp!);
     stomp.send('SUBSCRIBE', { id: '0', destination: '/queue/x.jms-to-stomp', ack: 'auto', receipt: 'r' });
     expect((await stomp.next()).command).toBe('RECEIPT');
-    const r = await runScenario(uri, 'send-rich', ['x.jms-to-stomp']);
+    const r = await runScenario(fixture.uri, 'send-rich', ['x.jms-to-stomp']);
     expect(r.code, describeRun(r)).toBe(0);
     const text = await stomp.next();
     expect(text.command, `${text.command} ${JSON.stringify([...text.headers])} ${text.body.toString()}`).toBe('MESSAGE');
@@ -104,13 +93,13 @@ describe('OpenWire and STOMP on one broker', () => {
   }, 60_000);
 
   it('STOMP frames reach the JMS client as TextMessage (no content-length) and BytesMessage (content-length)', async () => {
-    const stomp = await MiniStomp.connect(broker.ports.stomp!.tcp!);
+    const stomp = await MiniStomp.connect(fixture.broker.ports.stomp!.tcp!);
     stomp.send('SEND', { destination: '/queue/x.stomp-to-jms', 'correlation-id': 'c-2', type: 't-2', foo: 'bar', receipt: 'a' }, 'hello from stomp');
     expect((await stomp.next()).command).toBe('RECEIPT');
     stomp.send('SEND', { destination: '/queue/x.stomp-to-jms', 'content-length': '4', receipt: 'b' }, Buffer.from([9, 0, 8, 7]));
     expect((await stomp.next()).command).toBe('RECEIPT');
     stomp.close();
-    const r = await runScenario(uri, 'receive', ['x.stomp-to-jms', '2']);
+    const r = await runScenario(fixture.uri, 'receive', ['x.stomp-to-jms', '2']);
     expect(r.code, describeRun(r)).toBe(0);
     const lines = r.stdout.split('\n').filter((l) => l.startsWith('GOT '));
     expect(lines[0]).toContain('ActiveMQTextMessage text=hello from stomp corr=c-2 type=t-2');

@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
+import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
 
 /**
  * ActiveMQ's own JMS client (Debian: libactivemq-java, default-jdk-headless), driving the
@@ -83,3 +85,27 @@ export function describeRun(r: JavaRun): string {
 
 /** Broker overrides for the interop tests: the memory store (persistence is the journal's to test). */
 export const MEMORY = { store: { kind: 'memory' as const } };
+
+/**
+ * For a describe block: compiles the Java scenarios and starts a memory-store broker before its
+ * tests, stops and cleans up after them. Read `broker` and `uri` inside the tests.
+ */
+export function useJavaClientBroker(): { readonly broker: TestBroker; readonly uri: string } {
+  let broker: TestBroker | undefined;
+  beforeAll(async () => {
+    await compileScenarios();
+    broker = await startTestBroker(MEMORY);
+  }, 60_000);
+  afterAll(async () => {
+    await broker?.stop();
+    removeCompiled();
+  });
+  return {
+    get broker() {
+      return broker!;
+    },
+    get uri() {
+      return `tcp://127.0.0.1:${broker!.ports.openwire!.tcp}`;
+    },
+  };
+}

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
-import { MEMORY, compileScenarios, describeRun, removeCompiled, spawnScenario, type JavaRun } from './java-client.js';
+import { describe, expect, it } from 'vitest';
+import { describeRun, spawnScenario, useJavaClientBroker, type JavaRun } from './java-client.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 /**
@@ -10,21 +9,11 @@ import { TcpProxy } from './tcp-proxy.js';
  * broker side left open, the reconnect must take over the stale connection.
  */
 describe('failover reconnect with the ActiveMQ client', () => {
-  let broker: TestBroker;
-
-  beforeAll(async () => {
-    await compileScenarios();
-    broker = await startTestBroker(MEMORY);
-  }, 60_000);
-
-  afterAll(async () => {
-    await broker?.stop();
-    removeCompiled();
-  });
+  const fixture = useJavaClientBroker();
 
   for (const stale of [true, false]) {
     it(stale ? 'takes over a stale connection (broker side still open)' : 'replays after a clean drop', async () => {
-      const proxy = new TcpProxy(broker.ports.openwire!.tcp!);
+      const proxy = new TcpProxy(fixture.broker.ports.openwire!.tcp!);
       const port = await proxy.start();
       try {
         const child = await spawnScenario(`failover:(tcp://127.0.0.1:${port})?initialReconnectDelay=50&maxReconnectDelay=200`, 'failover');
