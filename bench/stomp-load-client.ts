@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { CoalescedWriter } from './coalesced-writer.js';
 
 /**
  * A lean STOMP 1.2 client for load generation: coalesced writes, a frame scanner that reads only
@@ -24,12 +25,12 @@ export function header(frame: StompFrame, name: string): string | undefined {
 export class StompLoadClient {
   private readonly socket: net.Socket;
   private buffered: Buffer = Buffer.alloc(0);
-  private out: string[] = [];
-  private flushScheduled = false;
+  private readonly writer: CoalescedWriter;
   onFrame: (f: StompFrame) => void = () => {};
 
   private constructor(socket: net.Socket) {
     this.socket = socket;
+    this.writer = new CoalescedWriter(socket);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
   }
@@ -52,19 +53,7 @@ export class StompLoadClient {
 
   /** Queues a raw frame; all frames queued in one tick go out in one write. */
   send(frame: string): void {
-    this.out.push(frame);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.out.length === 0) return;
-    const data = this.out.join('');
-    this.out = [];
-    this.socket.write(data);
+    this.writer.write(frame);
   }
 
   private onData(chunk: Buffer): void {
@@ -83,7 +72,7 @@ export class StompLoadClient {
   }
 
   async close(): Promise<void> {
-    this.flush();
+    this.writer.flush();
     await new Promise<void>((resolve) => {
       this.socket.once('close', () => resolve());
       this.socket.end('DISCONNECT\n\n\0');

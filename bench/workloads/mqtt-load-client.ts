@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { generate, parser, type IConnackPacket, type Packet } from 'mqtt-packet';
+import { CoalescedWriter } from '../coalesced-writer.js';
 
 /**
  * A lean MQTT client for load generation: writes coalesced per tick, PUBLISH packets cut from a
@@ -8,8 +9,7 @@ import { generate, parser, type IConnackPacket, type Packet } from 'mqtt-packet'
  * use MQTT.js and paho.
  */
 export class MqttLoadClient {
-  private out: Buffer[] = [];
-  private flushScheduled = false;
+  private readonly writer: CoalescedWriter;
   private rest: Buffer | undefined;
   private readonly parser;
   onPacket: (p: Packet) => void = () => {};
@@ -21,6 +21,7 @@ export class MqttLoadClient {
     readonly level: 4 | 5,
   ) {
     socket.setNoDelay(true);
+    this.writer = new CoalescedWriter(socket);
     this.parser = parser({ protocolVersion: level });
     this.parser.on('packet', (packet: Packet) => this.onPacket(packet));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -101,19 +102,7 @@ export class MqttLoadClient {
 
   /** Queues bytes; everything queued in one tick goes out in one write. */
   sendRaw(bytes: Buffer): void {
-    this.out.push(bytes);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.out.length === 0) return;
-    const data = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out);
-    this.out = [];
-    this.socket.write(data);
+    this.writer.write(bytes);
   }
 
   /** SUBSCRIBE and wait for SUBACK. */
@@ -129,7 +118,7 @@ export class MqttLoadClient {
   async close(): Promise<void> {
     if (this.socket.destroyed) return;
     this.send({ cmd: 'disconnect' });
-    this.flush();
+    this.writer.flush();
     this.socket.end();
     await this.closed;
   }
