@@ -1,3 +1,5 @@
+import { overlayConfig } from '../../src/spi/index.js';
+
 /**
  * The AMQP adapter's settings, read from its section of the broker configuration (the `limits`
  * keys overlaid with the `amqp` section). Defaults in one place; ActiveMQ 5.x values where it has
@@ -52,16 +54,5 @@ const MAXIMUM: Partial<Record<keyof AmqpConfig, number>> = {
 
 /** Reads the known keys (others are ignored); throws on a value of the wrong kind. */
 export function readAmqpConfig(section: Record<string, unknown>): AmqpConfig {
-  const config: AmqpConfig = { ...AMQP_DEFAULTS };
-  for (const key of Object.keys(AMQP_DEFAULTS) as Array<keyof AmqpConfig>) {
-    const value = section[key];
-    if (value === undefined) continue;
-    const min = MINIMUM[key];
-    const max = MAXIMUM[key] ?? Number.MAX_SAFE_INTEGER;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      throw new Error(`amqp.${key} must be an integer from ${min} to ${max}`);
-    }
-    config[key] = value;
-  }
-  return config;
+  return overlayConfig('amqp', AMQP_DEFAULTS, section, { min: MINIMUM, max: MAXIMUM, integers: true });
 }

@@ -1,3 +1,5 @@
+import { overlayConfig } from '../../src/spi/index.js';
+
 /**
  * The OpenWire adapter's settings, read from its section of the broker configuration (unknown
  * keys ignored). Defaults in one place; ActiveMQ 5.17's values where it has one (noted).
@@ -58,18 +60,7 @@ const ALIASES: Record<string, keyof OpenWireConfig> = {
 };
 
 export function readOpenWireConfig(section: Record<string, unknown>): OpenWireConfig {
-  const config: OpenWireConfig = { ...OPENWIRE_DEFAULTS };
-  const set = config as unknown as Record<string, unknown>;
-  for (const [alias, key] of Object.entries(ALIASES)) if (section[key] === undefined && section[alias] !== undefined) set[key] = section[alias];
-  for (const key of Object.keys(OPENWIRE_DEFAULTS) as Array<keyof OpenWireConfig>) {
-    const value = section[key];
-    if (value === undefined) continue;
-    const expected = typeof OPENWIRE_DEFAULTS[key];
-    if (typeof value !== expected) throw new Error(`openwire.${key} must be a ${expected}`);
-    if (typeof value === 'number' && (!Number.isFinite(value) || value < 0)) throw new Error(`openwire.${key} must be >= 0`);
-    set[key] = value;
-  }
-  if (config.version < 9 || config.version > 12) throw new Error('openwire.version must be 9–12');
-  if (config.maxFrameBytes < 1024) throw new Error('openwire.maxFrameBytes must be >= 1024');
-  return config;
+  const named: Record<string, unknown> = { ...section };
+  for (const [alias, key] of Object.entries(ALIASES)) if (named[key] === undefined && named[alias] !== undefined) named[key] = named[alias];
+  return overlayConfig('openwire', OPENWIRE_DEFAULTS, named, { min: { version: 9, maxFrameBytes: 1024 }, max: { version: 12 } });
 }

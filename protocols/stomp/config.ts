@@ -1,3 +1,5 @@
+import { overlayConfig } from '../../src/spi/index.js';
+
 /**
  * The STOMP adapter's settings, read from its section of the broker configuration. Defaults in
  * one place; ActiveMQ 5.x values where it has one (noted).
@@ -53,22 +55,13 @@ export const STOMP_DEFAULTS: StompConfig = {
 };
 
 /** Reads the known keys (unknown keys are ignored); throws on a value of the wrong kind. */
+/** Every number is at least 1, but heartbeatMinMs (0: none). */
+const STOMP_MINIMUMS: Partial<Record<keyof StompConfig, number>> = Object.fromEntries(
+  Object.keys(STOMP_DEFAULTS).map((k) => [k, k === 'heartbeatMinMs' ? 0 : 1]),
+);
+
 export function readStompConfig(section: Record<string, unknown>): StompConfig {
-  const config: StompConfig = { ...STOMP_DEFAULTS };
-  for (const key of Object.keys(STOMP_DEFAULTS) as Array<keyof StompConfig>) {
-    const value = section[key];
-    if (value === undefined) continue;
-    if (key === 'serverVersion') {
-      if (typeof value !== 'string' || value.length === 0) throw new Error(`stomp.${key} must be a non-empty string`);
-      config.serverVersion = value;
-    } else {
-      const min = key === 'heartbeatGraceFactor' ? 1 : key === 'heartbeatMinMs' ? 0 : 1;
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-        throw new Error(`stomp.${key} must be a number >= ${min}`);
-      }
-      (config as unknown as Record<string, number>)[key] = value;
-    }
-  }
+  const config = overlayConfig('stomp', STOMP_DEFAULTS, section, { min: STOMP_MINIMUMS });
   if (config.heartbeatMaxMs < config.heartbeatMinMs) throw new Error('stomp.heartbeatMaxMs must be >= stomp.heartbeatMinMs');
   return config;
 }

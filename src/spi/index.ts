@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './message.js';
 export * from './adapter.js';
 export * from './connection-set.js';
+export * from './adapter-config.js';
