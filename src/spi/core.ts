@@ -70,8 +70,6 @@ export interface SubscribeOptions {
   flow: { kind: 'window'; size: number } | { kind: 'credit'; initial: number } | { kind: 'unbounded' };
   /** Deliveries are settled as accepted the moment they are handed over (at-most-once, auto ack). */
   autoSettle?: boolean;
-  /** Consume from a queue without removing (queue browser). Deliveries need no settlement. */
-  browse?: boolean;
 }
 
 export interface Delivery {

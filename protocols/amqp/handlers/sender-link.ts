@@ -3,7 +3,7 @@ import {
   type Address, type ConsumerId, type Delivery, type DeliveryId, type Outcome, type SettleOptions, type SubscribeOptions,
 } from '../../../src/spi/index.js';
 import { described, DESCRIPTOR } from '../codec.js';
-import { amqpErrorOf, isUnexpected } from '../errors.js';
+import { amqpErrorOf, AmqpProtocolError, CONDITION, isUnexpected } from '../errors.js';
 import { encodeMessage, kindOfAddress, kindOfCapabilities, parseAddress, qualifiedAddress } from '../mapping.js';
 import {
   answerDetach, answerHeldDetach, completeDrain, holdDetachAnswer, holdLocalAttach, refuseLink, types,
@@ -134,16 +134,19 @@ export class SenderLink implements ConsumerLink {
     }
     const filters = sourceFilters(source);
     const durable = address.routing === 'multicast' && !address.temporary && isDurableSource(source);
-    const browse = address.routing === 'anycast' && source.distribution_mode === 'copy';
+    // A browser (copy) needs a non-destructive cursor the core does not have yet: refuse it rather
+    // than consume what the client only meant to look at.
+    if (address.routing === 'anycast' && source.distribution_mode === 'copy') {
+      throw new AmqpProtocolError(CONDITION.notImplemented, 'queue browsing (distribution-mode copy) is not supported yet');
+    }
     if (durable) this.durableName = attach.name;
-    this.autoSettle = attach.snd_settle_mode === 1 || browse;
+    this.autoSettle = attach.snd_settle_mode === 1;
     const options: SubscribeOptions = {
       flow: { kind: 'credit', initial: 0 },
       ...(filters.selector !== undefined ? { selector: filters.selector } : {}),
       ...(filters.noLocal ? { noLocal: true } : {}),
       ...(durable ? { durableName: attach.name } : {}),
       ...(this.autoSettle ? { autoSettle: true } : {}),
-      ...(browse ? { browse: true } : {}),
     };
     const echo: Record<string, unknown> = {
       address: source.dynamic ? qualifiedAddress(address) : source.address,
@@ -152,7 +155,7 @@ export class SenderLink implements ConsumerLink {
       timeout: source.timeout ?? 0,
       dynamic: source.dynamic === true,
       filter: Object.keys(filters.echo).length > 0 ? filters.echo : undefined,
-      distribution_mode: browse ? 'copy' : address.routing === 'anycast' ? 'move' : undefined,
+      distribution_mode: address.routing === 'anycast' ? 'move' : undefined,
       outcomes: OUTCOMES,
       capabilities: [kindOfAddress(address)],
     };

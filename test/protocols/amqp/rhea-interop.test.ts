@@ -191,6 +191,19 @@ describe('topics', () => {
   });
 });
 
+describe('queue browsing', () => {
+  it('refuses a browser (distribution-mode copy) with not-implemented and leaves the queue untouched', async () => {
+    const c = await client();
+    const q = unique('queue://browsed');
+    await send(await openSender(c, q), { body: 'kept' });
+    const browser = c.open_receiver({ source: { address: q, distribution_mode: 'copy' } } as never);
+    const error = await new Promise<{ condition?: string }>((resolve) => browser.once('receiver_close', () => resolve(browser.error as never)));
+    expect(error.condition).toBe('amqp:not-implemented');
+    const [m] = await receive(await openReceiver(c, { source: { address: q } }), 1);
+    expect(m!.message.body).toBe('kept');
+  });
+});
+
 describe('selectors', () => {
   it('filters with jms-selector and echoes the filter in the attach', async () => {
     const c = await client();
