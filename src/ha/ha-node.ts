@@ -70,7 +70,6 @@ export class HaNode {
   /** During a planned handoff the lease is kept renewed until the store has closed. */
   private handingOff = false;
   private readonly marginMs: number;
-  activatedAt: number | undefined;
 
   constructor(private readonly o: HaOptions) {
     this.files = new LeaseFiles(o.dataDir);
@@ -162,7 +161,6 @@ export class HaNode {
     this.beat = 0;
     this.transition('claimed');
     this.startRenewal();
-    this.activatedAt = Date.now();
     this.o.activate(epoch).then(
       () => {
         if (this.role === 'activating') this.transition('activated');
