@@ -49,8 +49,7 @@ const workloads: Record<string, Workload> = {
   },
   'openwire-queue': {
     protocols: ['openwire'],
-    // Compared with ActiveMQ run persistent="false": Wharf on its memory store likewise.
-    env: { WHARF_STORE_KIND: 'memory' },
+    // Both persistent: Wharf's journal, ActiveMQ's KahaDB.
     run: async (b, messages) => runOpenWireQueue(b.ports.openwire!, messages ? { messages } : {}),
   },
   'stomp-queue': {

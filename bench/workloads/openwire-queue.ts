@@ -11,22 +11,25 @@ import { CLIENT_CLASSPATH, compileScenarios, removeCompiled } from '../../test/p
  * openwire-queue: ActiveMQ's own JMS client sends persistent 256-byte text messages to a queue
  * from `producers` threads (sync sends, the JMS default for persistent messages), one
  * AUTO_ACKNOWLEDGE consumer receives them (test/protocols/openwire/java/JmsBench.java). Run
- * against Wharf and, when Debian's `activemq` package is installed, against ActiveMQ 5.17 on the
- * same machine with the same load (both non-persistent stores: Wharf's memory store,
- * ActiveMQ persistent="false").
+ * against Wharf (its default journal store) and, when Debian's `activemq` package is installed,
+ * against ActiveMQ 5.17 (its default KahaDB store) on the same machine with the same load, for
+ * 1, 10 and 100 producers: with one producer both are bound by fdatasync latency, with more by CPU.
  */
 export interface OpenWireQueueOptions {
-  messages: number;
+  /** Messages per run; by default 20,000 with one producer and 100,000 with more. */
+  messages?: number;
   bodyBytes: number;
-  producers: number;
+  producerCounts: number[];
   asyncSends: boolean;
 }
 
-export const OPENWIRE_QUEUE_DEFAULTS: OpenWireQueueOptions = { messages: 100_000, bodyBytes: 256, producers: 4, asyncSends: false };
+export const OPENWIRE_QUEUE_DEFAULTS: OpenWireQueueOptions = { bodyBytes: 256, producerCounts: [1, 10, 100], asyncSends: false };
+
+interface Run { messages: number; bodyBytes: number; producers: number; asyncSends: boolean }
 
 const ACTIVEMQ_HOME = '/usr/share/activemq';
 
-async function runJavaBench(uri: string, o: OpenWireQueueOptions, label: string): Promise<WorkloadResult> {
+async function runJavaBench(uri: string, o: Run, label: string): Promise<WorkloadResult> {
   const dir = await compileScenarios();
   const queue = `bench.openwire.${Date.now()}`;
   const child = spawn('java', ['-Xmx512m', '-cp', `${dir}:${CLIENT_CLASSPATH}`, 'JmsBench', uri, queue,
@@ -40,10 +43,10 @@ async function runJavaBench(uri: string, o: OpenWireQueueOptions, label: string)
   if (code !== 0 || !line.startsWith('{')) throw new Error(`JmsBench against ${label} failed (exit ${code}): ${err.slice(-2000)}`);
   const r = JSON.parse(line) as { messages: number; seconds: number; msgPerSec: number; p50Ms: number; p99Ms: number };
   return {
-    workload: `openwire-queue (${label})`,
+    workload: `openwire-queue ${o.producers} producer${o.producers === 1 ? '' : 's'} (${label})`,
     messages: r.messages,
     seconds: r.seconds,
-    figures: { 'msg/s': r.msgPerSec, p50_ms: r.p50Ms, p99_ms: r.p99Ms, producers: o.producers, sends: o.asyncSends ? 'async' : 'sync' },
+    figures: { 'msg/s': r.msgPerSec, p50_ms: r.p50Ms, p99_ms: r.p99Ms, sends: o.asyncSends ? 'async' : 'sync' },
   };
 }
 
@@ -68,7 +71,7 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   throw new Error(`nothing listening on ${port} after ${timeoutMs} ms`);
 }
 
-/** Debian's ActiveMQ 5.17 broker with a minimal non-persistent config, if the package is installed. */
+/** Debian's ActiveMQ 5.17 broker with a minimal config (persistent: KahaDB, its default), if the package is installed. */
 export async function startDebianActiveMq(): Promise<{ uri: string; stop(): Promise<void> } | undefined> {
   if (!existsSync(join(ACTIVEMQ_HOME, 'bin/activemq.jar'))) return undefined;
   const base = mkdtempSync(join(tmpdir(), 'wharf-bench-activemq-'));
@@ -77,7 +80,7 @@ export async function startDebianActiveMq(): Promise<{ uri: string; stop(): Prom
   xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
   xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans.xsd
   http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
-  <broker xmlns="http://activemq.apache.org/schema/core" brokerName="bench" persistent="false" useJmx="false"
+  <broker xmlns="http://activemq.apache.org/schema/core" brokerName="bench" persistent="true" useJmx="false"
           dataDirectory="${base}/data">
     <transportConnectors><transportConnector name="openwire" uri="tcp://127.0.0.1:${port}"/></transportConnectors>
   </broker>
@@ -103,20 +106,27 @@ export async function startDebianActiveMq(): Promise<{ uri: string; stop(): Prom
   return { uri: `tcp://127.0.0.1:${port}`, stop };
 }
 
-/** The workload against Wharf (on `wharfPort`) and, if installed, against ActiveMQ. */
+/** The workload against Wharf (on `wharfPort`) and, if installed, against ActiveMQ, per producer count. */
 export async function runOpenWireQueue(wharfPort: number, options: Partial<OpenWireQueueOptions> = {}): Promise<WorkloadResult[]> {
   const o = { ...OPENWIRE_QUEUE_DEFAULTS, ...options };
+  const runs: Run[] = o.producerCounts.map((producers) => ({
+    producers, bodyBytes: o.bodyBytes, asyncSends: o.asyncSends, messages: o.messages ?? (producers === 1 ? 20_000 : 100_000),
+  }));
   try {
-    const results = [await runJavaBench(`tcp://127.0.0.1:${wharfPort}`, o, 'wharf')];
+    const wharf: WorkloadResult[] = [];
+    for (const run of runs) wharf.push(await runJavaBench(`tcp://127.0.0.1:${wharfPort}`, run, 'wharf'));
     const activemq = await startDebianActiveMq();
-    if (activemq) {
-      try {
-        results.push(await runJavaBench(activemq.uri, o, 'activemq 5.17'));
-      } finally {
-        await activemq.stop();
+    if (!activemq) return wharf;
+    const results: WorkloadResult[] = [];
+    try {
+      for (const [i, run] of runs.entries()) {
+        const a = await runJavaBench(activemq.uri, run, 'activemq 5.17');
+        const w = wharf[i]!;
+        w.figures['x activemq'] = (w.figures['msg/s'] as number) / (a.figures['msg/s'] as number);
+        results.push(w, a);
       }
-      const [w, a] = results as [WorkloadResult, WorkloadResult];
-      w.figures['x activemq'] = (w.figures['msg/s'] as number) / (a.figures['msg/s'] as number);
+    } finally {
+      await activemq.stop();
     }
     return results;
   } finally {
@@ -131,7 +141,7 @@ async function main(): Promise<void> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'wharf-bench-'));
   const env: Record<string, string> = {
-    ...process.env as Record<string, string>, WHARF_DATA_DIR: dataDir, WHARF_LOG_LEVEL: 'warn', WHARF_STORE_KIND: 'memory',
+    ...process.env as Record<string, string>, WHARF_DATA_DIR: dataDir, WHARF_LOG_LEVEL: 'warn',
     WHARF_OPENWIRE_TCP_HOST: '127.0.0.1', WHARF_OPENWIRE_TCP_PORT: String(port), WHARF_ADMIN_PORT: String(await freePort()),
   };
   for (const p of ['STOMP', 'MQTT', 'AMQP']) env[`WHARF_${p}_TCP_ENABLED`] = 'false';
@@ -143,7 +153,7 @@ async function main(): Promise<void> {
     await waitForPort(port, 30_000);
     const results = await runOpenWireQueue(port, {
       ...(messages ? { messages: Number(messages) } : {}),
-      ...(producers ? { producers: Number(producers) } : {}),
+      ...(producers ? { producerCounts: [Number(producers)] } : {}),
       ...(async ? { asyncSends: async === 'async' } : {}),
     });
     for (const r of results) printResult(r);

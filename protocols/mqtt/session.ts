@@ -715,8 +715,11 @@ export class MqttSession implements DeliverySink {
   }
 
   private complete(item: Outbound): void {
-    this.forget(item);
+    // Settled before the in-flight record goes: the core's acknowledgement is a relaxed (unsynced)
+    // store commit, and a record removal committed after it makes it durable too; the other way
+    // round a crash could keep the message but lose its record, and a QoS 2 message come back.
     this.settle(item, 'accepted');
+    this.forget(item);
     this.pump();
   }
 

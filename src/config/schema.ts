@@ -103,8 +103,8 @@ export const configSchema = {
   },
   store: {
     kind: oneOf(['memory', 'journal'], 'journal', 'message store: `journal` (files in `<dataDir>/journal`, survives crashes) or `memory` (nothing survives a restart)'),
-    sync: oneOf(['always', 'interval'], 'always', '`always`: a persistent message is acknowledged after fdatasync; `interval`: after the write, with fdatasync every `store.syncIntervalMs` (a machine crash may lose that much)'),
-    syncIntervalMs: integer(100, 'fdatasync period when `store.sync` is `interval`', { min: 1 }),
+    sync: oneOf(['always', 'interval'], 'always', '`always`: a persistent message is acknowledged after fdatasync (a consumer\'s acknowledgement outside a transaction is written at once and synced with the next commit or within `store.syncIntervalMs`: a machine crash may redeliver it); `interval`: after the write, with fdatasync every `store.syncIntervalMs` (a machine crash may lose that much)'),
+    syncIntervalMs: integer(100, 'fdatasync period when `store.sync` is `interval`; under `always`, the longest a consumer\'s acknowledgement waits for an fdatasync', { min: 1 }),
     segmentBytes: integer(64 * MiB, 'journal segment size before a new segment starts (64 MiB)', { min: 16 * 1024 }),
     maxBytes: integer(0, 'journal size limit in bytes (0: none); at the limit producers of persistent messages wait or are refused, see `store.onFull`'),
     onFull: oneOf(['block', 'fail'], 'block', 'at `store.maxBytes`: `block` holds persistent sends until space is freed, `fail` refuses them with an error'),

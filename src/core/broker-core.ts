@@ -5,7 +5,7 @@ import type {
 } from '../spi/core.js';
 import { BrokerError, toBrokerError } from '../spi/errors.js';
 import { DEFAULT_PRIORITY, type Address, type CoreMessage, type OutgoingMessage } from '../spi/message.js';
-import type { Store, StoreOp } from '../store/store.js';
+import type { CommitOptions, Store, StoreOp } from '../store/store.js';
 import { hasWildcard, validateAddress } from './address-rules.js';
 import { StoreBackedState } from './adapter-state.js';
 import { authenticate, type UserEntry } from './auth.js';
@@ -23,6 +23,8 @@ import type { MessageIdSource, SessionHost } from './session-host.js';
 import { Session } from './session.js';
 import type { Subscription } from './subscription.js';
 import type { Transaction } from './transaction.js';
+
+const RELAXED: CommitOptions = { relaxed: true };
 
 export interface CoreConfig {
   brokerName: string;
@@ -296,8 +298,8 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     }
   }
 
-  private commitOps(ops: StoreOp[]): Promise<void> {
-    return this.store.commit(ops).catch((e: unknown) => {
+  private commitOps(ops: StoreOp[], options?: CommitOptions): Promise<void> {
+    return this.store.commit(ops, options).catch((e: unknown) => {
       throw toBrokerError(e);
     });
   }
@@ -508,7 +510,8 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
   dequeued(q: Queue, e: QueueEntry): Promise<void> {
     this.memory.release(e.size);
     if (e.storeId === undefined) return RESOLVED;
-    return this.commitOps([{ kind: 'dequeue', queue: q.key, id: e.storeId }]);
+    // An acknowledgement lost with the machine means a redelivery, not a loss: no fsync of its own.
+    return this.commitOps([{ kind: 'dequeue', queue: q.key, id: e.storeId }], RELAXED);
   }
 
   async deadLetter(q: Queue, e: QueueEntry, cause: RemovalCause): Promise<void> {

@@ -5,8 +5,9 @@
  * number of containers, per-reference delivery counts, and a small keyed state space for
  * adapters (MQTT sessions, retained messages, wills).
  *
- * Every commit() is atomic and ordered: after its promise resolves every op in it is durable, and
- * after a crash recovery replays either all of a commit or none of it, in commit order.
+ * Every commit() is atomic and ordered: after its promise resolves every op in it is durable (a
+ * `relaxed` commit: see CommitOptions), and after a crash recovery replays either all of a commit or
+ * none of it, in commit order. A commit is durable at the latest when any later one is.
  */
 
 export type StoreOp =
@@ -44,6 +45,17 @@ export interface RecoveredState {
   kv: Map<string, Map<string, Uint8Array>>;
 }
 
+export interface CommitOptions {
+  /**
+   * For a consumer's acknowledgement outside a transaction (dequeue ops only): resolve once
+   * written, without waiting for or forcing an fsync; the commit becomes durable with the next
+   * synced commit, or within `store.syncIntervalMs`. A machine crash (not a process crash) in
+   * that window redelivers the message: at-least-once, never a loss. ActiveMQ's KahaDB does
+   * the same for acknowledgements that need no response.
+   */
+  relaxed?: boolean;
+}
+
 export interface StoreHealth {
   ok: boolean;
   /** The sticky error, once the store has failed. */
@@ -62,7 +74,7 @@ export interface Store {
    * Makes `ops` durable, atomically. Rejects with a BrokerError (STORE_FAILED, STORE_FULL) — after
    * a write error every later commit rejects too (the error is sticky).
    */
-  commit(ops: StoreOp[]): Promise<void>;
+  commit(ops: StoreOp[], options?: CommitOptions): Promise<void>;
   health(): StoreHealth;
   close(): Promise<void>;
 }

@@ -76,6 +76,43 @@ describe('journal group commit', () => {
     expect(again.state.queues.get('q')!.entries).toHaveLength(200);
   });
 
+  it('writes relaxed acknowledgements without an fsync of their own and syncs them within the interval', async () => {
+    await open({ syncIntervalMs: 50 });
+    for (let i = 0; i < 3; i++) await store.commit(send(i));
+    const before = store.stats();
+    await store.commit([{ kind: 'dequeue', queue: 'q', id: 'm0' }], { relaxed: true });
+    const written = store.stats();
+    expect(written.writes).toBe(before.writes + 1);
+    expect(written.syncs).toBe(before.syncs);
+    for (let waited = 0; store.stats().syncs === written.syncs && waited < 5000; waited += 10) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(store.stats().syncs).toBe(written.syncs + 1);
+    await store.close();
+    const again = await openJournal({ dir });
+    store = again.store;
+    expect(again.state.queues.get('q')!.entries.map((e) => e.id)).toEqual(['m1', 'm2']);
+  });
+
+  it('syncs a relaxed acknowledgement with the next durable commit', async () => {
+    await open({ syncIntervalMs: 60_000 });
+    await store.commit(send(1));
+    const before = store.stats();
+    await store.commit([{ kind: 'dequeue', queue: 'q', id: 'm1' }], { relaxed: true });
+    await store.commit(send(2));
+    const after = store.stats();
+    expect(after.writes - before.writes).toBe(2);
+    expect(after.syncs - before.syncs).toBe(1); // the one fdatasync covers both writes
+  });
+
+  it('syncs a relaxed commit that is not only acknowledgements like any other', async () => {
+    await open({ syncIntervalMs: 60_000 });
+    await store.commit(send(1));
+    const before = store.stats().syncs;
+    await store.commit([{ kind: 'kv-delete', space: 's', key: 'k' }, { kind: 'dequeue', queue: 'q', id: 'm1' }], { relaxed: true });
+    expect(store.stats().syncs).toBe(before + 1);
+  });
+
   it('resolves a commit that changes nothing, after earlier commits are durable', async () => {
     await open();
     const first = store.commit(send(1));

@@ -63,6 +63,8 @@ class Signal {
 class Group {
   runs: Run[] = [];
   waited = false;
+  /** Some commit in the group waits for fdatasync (under the `always` policy); relaxed ones do not. */
+  syncWanted = false;
   private outcome: 'pending' | 'ok' | BrokerError = 'pending';
   private durableSignal: Signal | undefined;
   private drainedSignal: Signal | undefined;
@@ -70,14 +72,16 @@ class Group {
   /** Resolves when the group is durable (per the sync policy); rejects if writing fails. */
   durable(): Promise<void> {
     this.waited = true;
+    this.syncWanted = true;
     if (this.outcome === 'ok') return Promise.resolve();
     if (this.outcome !== 'pending') return Promise.reject(this.outcome);
     return (this.durableSignal ??= new Signal()).promise;
   }
 
-  /** Resolves when the group was written or failed: for removal-only commits. */
-  drained(): Promise<void> {
+  /** Resolves when the group was written (and synced if `sync`) or failed: for removal-only commits. */
+  drained(sync: boolean): Promise<void> {
     this.waited = true;
+    if (sync) this.syncWanted = true;
     if (this.outcome !== 'pending') return Promise.resolve();
     return (this.drainedSignal ??= new Signal()).promise;
   }
@@ -106,7 +110,9 @@ function storeFailed(e: unknown, what: string): BrokerError {
  * resolves after write() — the data is in the page cache and survives a process crash, not a
  * kernel crash or power loss — and fdatasyncs every syncIntervalMs, so up to that long of
  * acknowledged commits can be lost with the machine. A segment is always synced before the next
- * one gets data, so a lost tail is always at the end of the journal.
+ * one gets data, so a lost tail is always at the end of the journal. Under `always`, a group of
+ * relaxed commits only (written()) is not synced by itself: the next synced group covers it (an
+ * fdatasync covers every earlier write to the file), or the relaxed-sync timer.
  */
 export class GroupCommit {
   readonly stats: GroupCommitStats = { writes: 0, syncs: 0, bytesWritten: 0, groups: 0 };
@@ -125,6 +131,8 @@ export class GroupCommit {
   private syncDue = false;
   private failure: BrokerError | undefined;
   private readonly timer: NodeJS.Timeout | undefined;
+  /** `always` policy: syncs what relaxed groups left unsynced, syncIntervalMs after the first. */
+  private relaxedTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: GroupCommitOptions) {
     this.cur = this.newSegment(o.nextSegmentNo);
@@ -191,9 +199,19 @@ export class GroupCommit {
     return p;
   }
 
-  /** Resolves when everything committed so far was written, or writing failed. */
+  /** Resolves when everything committed so far was written and synced, or writing failed. */
   drained(): Promise<void> {
-    const p = this.pending.drained();
+    const p = this.pending.drained(true);
+    this.kick();
+    return p;
+  }
+
+  /**
+   * Resolves when everything committed so far was written, or writing failed, without forcing an
+   * fdatasync: the next synced group covers it, or the relaxed-sync timer within syncIntervalMs.
+   */
+  written(): Promise<void> {
+    const p = this.pending.drained(false);
     this.kick();
     return p;
   }
@@ -210,6 +228,7 @@ export class GroupCommit {
   /** Flushes, syncs and closes every file. */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    clearTimeout(this.relaxedTimer);
     if (!this.failure) {
       this.syncDue = true;
       await this.drained();
@@ -240,7 +259,7 @@ export class GroupCommit {
         this.pending = new Group();
         for (const run of group.runs) {
           await this.sealOlderThan(run.seg.no);
-          await this.writeRun(run);
+          await this.writeRun(run, group.syncWanted);
         }
         if (this.syncDue) {
           this.syncDue = false;
@@ -265,7 +284,7 @@ export class GroupCommit {
     }
   }
 
-  private async writeRun(run: Run): Promise<void> {
+  private async writeRun(run: Run, syncWanted: boolean): Promise<void> {
     const { io } = this.o;
     let fd = this.fds.get(run.seg);
     const creating = fd === undefined;
@@ -277,8 +296,22 @@ export class GroupCommit {
     this.stats.writes++;
     this.stats.bytesWritten += run.sink.len;
     this.dirty.add(run.seg);
-    if (this.o.sync === 'always') await this.sync(run.seg);
+    if (this.o.sync === 'always') {
+      if (syncWanted) await this.sync(run.seg);
+      else this.armRelaxedSync();
+    }
     if (creating) await fsyncDir(io, this.o.dir);
+  }
+
+  private armRelaxedSync(): void {
+    if (this.relaxedTimer) return;
+    this.relaxedTimer = setTimeout(() => {
+      this.relaxedTimer = undefined;
+      if (this.dirty.size === 0) return;
+      this.syncDue = true;
+      this.kick();
+    }, this.o.syncIntervalMs);
+    this.relaxedTimer.unref();
   }
 
   private async sync(seg: SegmentEntry): Promise<void> {

@@ -1,5 +1,5 @@
 import { BrokerError } from '../../spi/errors.js';
-import type { RecoveredState, Store, StoreHealth, StoreOp } from '../store.js';
+import type { CommitOptions, RecoveredState, Store, StoreHealth, StoreOp } from '../store.js';
 import { Compactor, type CompactionStats } from './compaction.js';
 import { GroupCommit, type GroupCommitStats } from './group-commit.js';
 import type { JournalIndex } from './journal-index.js';
@@ -128,7 +128,7 @@ export class JournalStore implements Store {
     return this.opening;
   }
 
-  commit(ops: StoreOp[]): Promise<void> {
+  commit(ops: StoreOp[], options?: CommitOptions): Promise<void> {
     if (this.lifecycle !== 'open') return Promise.reject(new BrokerError('STORE_FAILED', `the journal is ${this.lifecycle}`));
     try {
       validate(ops);
@@ -144,7 +144,7 @@ export class JournalStore implements Store {
       }
       return new Promise((resolve, reject) => this.blocked.push({ ops, resolve, reject }));
     }
-    const done = this.append(ops, removal);
+    const done = this.append(ops, removal, removal && options?.relaxed === true && ops.every((op) => op.kind === 'dequeue'));
     if (this.isFull()) void this.compactor!.schedule();
     return done;
   }
@@ -242,9 +242,9 @@ export class JournalStore implements Store {
   }
 
   /** Encodes the effective ops of a commit as one record into the pending group. */
-  private append(ops: StoreOp[], removal: boolean): Promise<void> {
+  private append(ops: StoreOp[], removal: boolean, relaxed = false): Promise<void> {
     try {
-      return this.encode(ops, removal);
+      return this.encode(ops, removal, relaxed);
     } catch (e) {
       // A bug, not a disk fault; but the index may now be ahead of the journal: stop writing.
       this.fail(new BrokerError('STORE_FAILED', `journal commit failed: ${(e as Error).message}`));
@@ -252,7 +252,7 @@ export class JournalStore implements Store {
     }
   }
 
-  private encode(ops: StoreOp[], removal: boolean): Promise<void> {
+  private encode(ops: StoreOp[], removal: boolean, relaxed: boolean): Promise<void> {
     const writer = this.writer!;
     const index = this.index!;
     const rec = writer.begin();
@@ -271,6 +271,7 @@ export class JournalStore implements Store {
     }
     if (writer.end(rec) > 0) this.counters.records++;
     this.counters.commits++;
+    if (relaxed) return writer.written();
     return removal ? writer.drained() : writer.durable();
   }
 
