@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type {
-  ConsumerId, Core, Credentials, DeliverySink, Outcome, Principal, SessionOptions, SubscribeOptions,
+  BrowsedMessage, BrowseOptions, ConsumerId, Core, Credentials, DeliverySink, Outcome, Principal, SessionOptions, SubscribeOptions,
 } from '../spi/core.js';
 import { BrokerError, toBrokerError } from '../spi/errors.js';
 import { DEFAULT_PRIORITY, type Address, type CoreMessage, type OutgoingMessage } from '../spi/message.js';
@@ -13,7 +13,7 @@ import { Consumer } from './consumer.js';
 import { deadLetterCopy } from './dead-letter.js';
 import { MemoryGate } from './memory-gate.js';
 import { encodeMessage } from './message-codec.js';
-import { newEntry, recoveredEntry, type QueueEntry } from './queue-entry.js';
+import { isExpired, newEntry, recoveredEntry, type QueueEntry } from './queue-entry.js';
 import { Queue, type QueueHost, type RemovalCause } from './queue.js';
 import { encodeMeta, readRecoveredState, type ContainerMeta } from './recovery.js';
 import { RESOLVED } from './resolved.js';
@@ -25,6 +25,8 @@ import type { Subscription } from './subscription.js';
 import type { Transaction } from './transaction.js';
 
 const RELAXED: CommitOptions = { relaxed: true };
+/** A browse looks at no more entries than this (a selector matching few of millions would stall the loop). */
+const BROWSE_MAX_SCAN = 100_000;
 
 export interface CoreConfig {
   brokerName: string;
@@ -37,6 +39,8 @@ export interface CoreConfig {
   /** Bytes of message bodies held in memory before producers are slowed. */
   memoryLimitBytes: number;
   expirySweepMs: number;
+  /** Most messages one browse returns. */
+  browseMaxMessages: number;
   users: UserEntry[];
   allowAnonymous: boolean;
 }
@@ -302,6 +306,28 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     return this.store.commit(ops, options).catch((e: unknown) => {
       throw toBrokerError(e);
     });
+  }
+
+  browse(session: Session, from: Address, o: BrowseOptions): BrowsedMessage[] {
+    validateAddress(from, false);
+    if (from.routing !== 'anycast') throw new BrokerError('INVALID_ADDRESS', 'only queues can be browsed');
+    const temp = this.router.temporaries.get(from.name);
+    if (temp && temp.ownerSessionId !== session.id) throw new BrokerError('TEMP_DESTINATION_FOREIGN');
+    const selector = o.selector?.trim() ? compileSelector(o.selector) : undefined;
+    const queue = this.router.queues.get(from.name);
+    if (!queue) return [];
+    const max = Math.min(o.max ?? Infinity, this.config.browseMaxMessages);
+    const now = Date.now();
+    const out: BrowsedMessage[] = [];
+    let scanned = 0;
+    for (const e of queue.pending.entries()) {
+      if (out.length >= max || scanned++ >= BROWSE_MAX_SCAN) break;
+      const message = e.peek();
+      const deliveryCount = e.deliveryCount + 1;
+      if (isExpired(message, now) || (selector && !selector({ message, deliveryCount }))) continue;
+      out.push({ message, deliveryCount, redelivered: e.redelivered });
+    }
+    return out;
   }
 
   async subscribe(session: Session, id: ConsumerId, from: Address, o: SubscribeOptions): Promise<Consumer> {

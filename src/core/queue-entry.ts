@@ -24,6 +24,11 @@ export class StoredMessage {
     }
     return this.decoded;
   }
+
+  /** The message, without keeping a decoded copy (a browse of a recovered queue). */
+  peek(): CoreMessage {
+    return this.decoded ?? decodeMessage(this.data!);
+  }
 }
 
 /** A message's place in one queue (or subscription). A topic message has one entry per subscription. */
@@ -52,6 +57,11 @@ export class QueueEntry {
 
   get message(): CoreMessage {
     return (this.loaded ??= this.stored!.message);
+  }
+
+  /** The message, without decoding it for keeps. */
+  peek(): CoreMessage {
+    return this.loaded ?? this.stored!.peek();
   }
 }
 

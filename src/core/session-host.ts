@@ -1,4 +1,4 @@
-import type { ConsumerId, Outcome, SubscribeOptions } from '../spi/core.js';
+import type { BrowsedMessage, BrowseOptions, ConsumerId, Outcome, SubscribeOptions } from '../spi/core.js';
 import type { Address, CoreMessage, OutgoingMessage } from '../spi/message.js';
 import type { Consumer } from './consumer.js';
 import type { QueueEntry } from './queue-entry.js';
@@ -19,6 +19,7 @@ export interface SessionHost {
   route(to: Address, m: CoreMessage, from: Session): Promise<void>;
   subscribe(session: Session, id: ConsumerId, from: Address, o: SubscribeOptions): Promise<Consumer>;
   closeConsumer(c: Consumer): Promise<void>;
+  browse(session: Session, from: Address, o: BrowseOptions): BrowsedMessage[];
   removeDurable(clientId: string, name: string): Promise<void>;
   settleEntry(q: Queue, e: QueueEntry, outcome: Outcome): Promise<void>;
   createTemporary(owner: Session, address: Address): void;

@@ -1,5 +1,5 @@
 import type {
-  ConsumerId, CoreSession, DeliveryId, DeliverySink, Outcome, SettleOptions, SubscribeOptions, TxId,
+  BrowsedMessage, BrowseOptions, ConsumerId, CoreSession, DeliveryId, DeliverySink, Outcome, SettleOptions, SubscribeOptions, TxId,
 } from '../spi/core.js';
 import { BrokerError } from '../spi/errors.js';
 import type { Address, OutgoingMessage } from '../spi/message.js';
@@ -89,6 +89,15 @@ export class Session implements CoreSession, ConsumerOwner, Origin {
     const consumer = this.consumer(consumerId);
     this.consumers.delete(consumerId);
     await this.host.closeConsumer(consumer);
+  }
+
+  browse(from: Address, options: BrowseOptions = {}): Promise<BrowsedMessage[]> {
+    try {
+      this.assertOpen();
+      return Promise.resolve(this.host.browse(this, from, options));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   removeDurable(name: string): Promise<void> {

@@ -85,6 +85,21 @@ export interface Delivery {
   readonly subscription: Address;
 }
 
+export interface BrowseOptions {
+  /** JMS SQL-92 selector over headers and properties. */
+  selector?: string;
+  /** At most this many messages (also capped by the broker's `core.browseMaxMessages`). */
+  max?: number;
+}
+
+/** A message seen by a browse: a copy, not a delivery; nothing is settled. */
+export interface BrowsedMessage {
+  readonly message: CoreMessage;
+  /** As a delivery of it now would carry: 1 + failed attempts so far. */
+  readonly deliveryCount: number;
+  readonly redelivered: boolean;
+}
+
 export interface SettleOptions {
   /** Settle this delivery and every earlier unsettled one of the same consumer (STOMP `client`). */
   cumulative?: boolean;
@@ -112,6 +127,13 @@ export interface CoreSession {
    * attempts). A durable subscription stays, with its messages, until removeDurable().
    */
   unsubscribe(consumer: ConsumerId): Promise<void>;
+  /**
+   * A snapshot of the messages waiting in a queue (anycast address), in the order they would be
+   * dispatched; messages in flight to consumers and expired ones are not included. Nothing is
+   * removed or locked (JMS QueueBrowser, STOMP `browser:true`). A queue that does not exist is
+   * empty (and is not created).
+   */
+  browse(from: Address, options?: BrowseOptions): Promise<BrowsedMessage[]>;
   /** Deletes a durable subscription of this session's client id and its messages. */
   removeDurable(name: string): Promise<void>;
   /** Grants more deliveries to a `credit` consumer (or widens a `window` one by n). */

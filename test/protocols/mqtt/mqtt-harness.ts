@@ -21,6 +21,7 @@ export const CORE_DEFAULTS: CoreConfig = {
   maxMessageBytes: 16 * 1024 * 1024,
   memoryLimitBytes: 512 * 1024 * 1024,
   expirySweepMs: 0,
+  browseMaxMessages: 400,
   users: [],
   allowAnonymous: true,
 };
