@@ -1,7 +1,11 @@
 import { isUtf8 } from 'node:buffer';
-import { generate, type Packet } from 'mqtt-packet';
+import { generate, writeToStream, type Packet } from 'mqtt-packet';
 import Parser from 'mqtt-packet/parser.js';
 import { MqttProtocolError, REASON, malformed, protocolError } from './errors.js';
+
+// mqtt-packet's first generate() otherwise builds a cache of 65,536 two-byte Buffers (about 7 MB
+// of heap for life); the packets it still encodes here (CONNACK, SUBACK, ...) are not hot.
+writeToStream.cacheNumbers = false;
 
 /** The protocol level of a connection: 3 = MQTT 3.1, 4 = 3.1.1, 5 = 5.0. */
 export type ProtocolLevel = 3 | 4 | 5;
