@@ -185,20 +185,20 @@ export class MqttConnection implements SessionLink {
     if (this.inboundInFlight > 0) this.inboundInFlight--;
   }
 
-  /** Tracks a send to the core: reading pauses while too many are unconfirmed. */
-  trackSend(done: Promise<unknown>): void {
+  /** A send to the core began: reading pauses while too many are unconfirmed (see sendSettled). */
+  sendStarted(): void {
     if (++this.pendingSends >= this.services.config.maxPendingSends && !this.pausedForSends) {
       this.pausedForSends = true;
       this.transport.pause();
     }
-    const settled = (): void => {
-      this.pendingSends--;
-      if (this.pausedForSends && this.pendingSends <= this.services.config.maxPendingSends >> 1) {
-        this.pausedForSends = false;
-        if (!this.pausedForBacklog) this.transport.resume();
-      }
-    };
-    done.then(settled, settled);
+  }
+
+  sendSettled(): void {
+    this.pendingSends--;
+    if (this.pausedForSends && this.pendingSends <= this.services.config.maxPendingSends >> 1) {
+      this.pausedForSends = false;
+      if (!this.pausedForBacklog) this.transport.resume();
+    }
   }
 
   /** Resolves a 5.0 Topic Alias on an inbound PUBLISH [MQTT-3.3.2-12]. */
