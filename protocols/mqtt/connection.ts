@@ -131,9 +131,9 @@ export class MqttConnection implements SessionLink {
     if (this.state === 'closing' || this.state === 'closed') return;
     this.lastReceivedAt = Date.now();
     try {
-      this.framer.push(chunk, (bytes) => {
+      this.framer.push(chunk, (buf, start, end) => {
         if (this.state === 'closing' || this.state === 'closed') return;
-        this.receive(decodePacket(bytes, this.level));
+        this.receive(decodePacket(buf, this.level, start, end));
       });
     } catch (err) {
       this.fail(err);

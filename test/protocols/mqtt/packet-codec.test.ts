@@ -28,6 +28,20 @@ describe('packet codec', () => {
     expect(decodePacket(publishWithTopicBytes(Buffer.from('a\uFFFDb')), 4)).toMatchObject({ topic: 'a\uFFFDb' });
   });
 
+  test('decodes a packet in the middle of a chunk, on the hot path and the full parser alike', () => {
+    const packets = [
+      generate({ cmd: 'publish', topic: 'a/b', payload: 'hot', qos: 1, messageId: 7, dup: false, retain: false }),
+      generate({ cmd: 'puback', messageId: 9 }),
+      generate({ cmd: 'subscribe', messageId: 3, subscriptions: [{ topic: 'x/#', qos: 1 }] }),
+    ];
+    const chunk = Buffer.concat([Buffer.from([0xaa, 0xbb]), ...packets, Buffer.from([0xcc])]);
+    let at = 2;
+    for (const bytes of packets) {
+      expect(decodePacket(chunk, 4, at, at + bytes.length)).toEqual(decodePacket(bytes, 4));
+      at += bytes.length;
+    }
+  });
+
   test('refuses a packet other than CONNECT first, and repeated properties', () => {
     expect(() => decodePacket(generate({ cmd: 'pingreq' }), undefined)).toThrow(/CONNECT/);
     // Content Type twice.
