@@ -163,20 +163,28 @@ export function encodePacket(packet: Packet, level: ProtocolLevel): Buffer {
   }
 }
 
+/** The Remaining Length of a PUBLISH without MQTT 5 properties (see writeBarePublish). */
+function barePublishRemaining(topicBytes: number, payloadBytes: number, qos: number, level: ProtocolLevel): number {
+  return 2 + topicBytes + (qos > 0 ? 2 : 0) + (level === 5 ? 1 : 0) + payloadBytes;
+}
+
+/** The whole size of a PUBLISH without MQTT 5 properties, its topic `topicBytes` long in UTF-8. */
+export function barePublishSize(topicBytes: number, payloadBytes: number, qos: number, level: ProtocolLevel): number {
+  const remaining = barePublishRemaining(topicBytes, payloadBytes, qos, level);
+  return 1 + (remaining < 0x80 ? 1 : remaining < 0x4000 ? 2 : remaining < 0x200000 ? 3 : 4) + remaining;
+}
+
 /**
- * The hot path: a PUBLISH without MQTT 5 properties, written directly (the same bytes as
- * mqtt-packet's generate, checked by a test, without its per-packet stream objects).
+ * The hot path: a PUBLISH without MQTT 5 properties, written directly at `pos` of `out` (which has
+ * room for barePublishSize bytes) — the same bytes as mqtt-packet's generate, checked by a test,
+ * without its per-packet stream objects or a buffer of its own.
  */
-export function encodeBarePublish(
-  topic: string, payload: Uint8Array, qos: number, packetId: number, dup: boolean, retain: boolean, level: ProtocolLevel,
-): Buffer {
-  const topicBytes = Buffer.byteLength(topic);
-  const remaining = 2 + topicBytes + (qos > 0 ? 2 : 0) + (level === 5 ? 1 : 0) + payload.length;
-  const lengthBytes = remaining < 0x80 ? 1 : remaining < 0x4000 ? 2 : remaining < 0x200000 ? 3 : 4;
-  const out = Buffer.allocUnsafe(1 + lengthBytes + remaining);
-  out[0] = 0x30 | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 1 : 0);
-  let pos = 1;
-  let n = remaining;
+export function writeBarePublish(
+  out: Buffer, pos: number, topic: string, topicBytes: number, payload: Uint8Array,
+  qos: number, packetId: number, dup: boolean, retain: boolean, level: ProtocolLevel,
+): void {
+  out[pos++] = 0x30 | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 1 : 0);
+  let n = barePublishRemaining(topicBytes, payload.length, qos, level);
   do {
     let byte = n & 0x7f;
     n >>>= 7;
@@ -192,5 +200,4 @@ export function encodeBarePublish(
   }
   if (level === 5) out[pos++] = 0; // property length 0
   out.set(payload, pos);
-  return out;
 }
