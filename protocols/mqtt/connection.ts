@@ -5,7 +5,7 @@ import { MqttProtocolError, REASON, protocolError, reasonFor, type ReasonCode } 
 import { FrameReader } from './frame-reader.js';
 import { handlePacket } from './handlers/index.js';
 import { mqttTopicOf, publishPropertiesOf, type PublishProperties } from './message-mapping.js';
-import { decodePacket, encodeBarePublish, encodePacket, type ProtocolLevel } from './packet-codec.js';
+import { barePublishSize, decodePacket, encodePacket, writeBarePublish, type ProtocolLevel } from './packet-codec.js';
 import type { MqttSession, Outbound, SessionLink } from './session.js';
 
 /**
@@ -54,17 +54,20 @@ interface AckSlot {
 const ACK_HEADERS: Partial<Record<Packet['cmd'], number>> = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 };
 
 /**
- * The four acknowledgements without a reason code or properties as their 4 bytes (5.0 may leave
- * out a Success reason code and empty properties [MQTT-3.4.2-1]); undefined for anything else.
+ * The header byte of one of the four acknowledgements when it goes as its 4 bytes, without a
+ * reason code or properties (5.0 may leave out a Success reason code and empty properties
+ * [MQTT-3.4.2-1]); undefined for anything else.
  */
-function ackBytes(packet: Packet, level: ProtocolLevel): Buffer | undefined {
+function shortAckHeader(packet: Packet, level: ProtocolLevel): number | undefined {
   const header = ACK_HEADERS[packet.cmd];
   if (header === undefined) return undefined;
-  const ack = packet as { messageId?: number; reasonCode?: number; properties?: object };
+  const ack = packet as { reasonCode?: number; properties?: object };
   if (level === 5 && ((ack.reasonCode ?? 0) !== 0 || ack.properties)) return undefined;
-  const id = ack.messageId!;
-  return Buffer.from([header, 2, id >> 8, id & 0xff]);
+  return header;
 }
+
+/** The first buffer of a tick's output; it doubles as it fills. */
+const OUT_FIRST_BYTES = 1024;
 
 /** CONNACK, return code 0x01 (unacceptable protocol level). */
 const UNSUPPORTED_LEVEL_CONNACK = Buffer.from([0x20, 0x02, 0x00, 0x01]);
@@ -98,7 +101,8 @@ export class MqttConnection implements SessionLink {
   private blockedSince = 0;
   private busy = false;
   private backlog: Packet[] | undefined;
-  private out: Buffer[] | undefined;
+  /** This tick's packets, encoded back to back (the first `outBytes`), written at the end of the tick. */
+  private out: Buffer | undefined;
   private outBytes = 0;
   private resumeScheduled = false;
   private acks: AckSlot[] | undefined;
@@ -131,9 +135,9 @@ export class MqttConnection implements SessionLink {
     if (this.state === 'closing' || this.state === 'closed') return;
     this.lastReceivedAt = Date.now();
     try {
-      this.framer.push(chunk, (bytes) => {
+      this.framer.push(chunk, (buf, start, end) => {
         if (this.state === 'closing' || this.state === 'closed') return;
-        this.receive(decodePacket(bytes, this.level));
+        this.receive(decodePacket(buf, this.level, start, end));
       });
     } catch (err) {
       this.fail(err);
@@ -185,20 +189,20 @@ export class MqttConnection implements SessionLink {
     if (this.inboundInFlight > 0) this.inboundInFlight--;
   }
 
-  /** Tracks a send to the core: reading pauses while too many are unconfirmed. */
-  trackSend(done: Promise<unknown>): void {
+  /** A send to the core began: reading pauses while too many are unconfirmed (see sendSettled). */
+  sendStarted(): void {
     if (++this.pendingSends >= this.services.config.maxPendingSends && !this.pausedForSends) {
       this.pausedForSends = true;
       this.transport.pause();
     }
-    const settled = (): void => {
-      this.pendingSends--;
-      if (this.pausedForSends && this.pendingSends <= this.services.config.maxPendingSends >> 1) {
-        this.pausedForSends = false;
-        if (!this.pausedForBacklog) this.transport.resume();
-      }
-    };
-    done.then(settled, settled);
+  }
+
+  sendSettled(): void {
+    this.pendingSends--;
+    if (this.pausedForSends && this.pendingSends <= this.services.config.maxPendingSends >> 1) {
+      this.pausedForSends = false;
+      if (!this.pausedForBacklog) this.transport.resume();
+    }
   }
 
   /** Resolves a 5.0 Topic Alias on an inbound PUBLISH [MQTT-3.3.2-12]. */
@@ -252,15 +256,32 @@ export class MqttConnection implements SessionLink {
         delete props.userProperties;
       }
     }
-    this.queueBytes(ackBytes(packet, level) ?? encodePacket(packet, level));
+    const ackHeader = shortAckHeader(packet, level);
+    if (ackHeader === undefined) {
+      this.queueBytes(encodePacket(packet, level));
+      return;
+    }
+    const id = (packet as { messageId: number }).messageId;
+    const out = this.reserve(4);
+    out[this.outBytes] = ackHeader;
+    out[this.outBytes + 1] = 2;
+    out.writeUInt16BE(id, this.outBytes + 2);
+    this.outBytes += 4;
   }
 
-  private queueBytes(bytes: Buffer): void {
-    if (this.out) this.out.push(bytes);
-    else {
-      this.out = [bytes];
-      queueMicrotask(() => this.flush());
-    }
+  /** Room for `n` more bytes at `outBytes`; the first packet of a tick schedules the write. */
+  private reserve(n: number): Buffer {
+    const out = this.out;
+    if (out && this.outBytes + n <= out.length) return out;
+    if (!out) queueMicrotask(() => this.flush());
+    const grown = Buffer.allocUnsafe(Math.max(this.outBytes + n, out ? out.length * 2 : OUT_FIRST_BYTES));
+    out?.copy(grown, 0, 0, this.outBytes);
+    this.out = grown;
+    return grown;
+  }
+
+  private queueBytes(bytes: Uint8Array): void {
+    this.reserve(bytes.length).set(bytes, this.outBytes);
     this.outBytes += bytes.length;
   }
 
@@ -270,7 +291,7 @@ export class MqttConnection implements SessionLink {
     this.out = undefined;
     this.outBytes = 0;
     if (!out || this.state === 'closed') return;
-    const ok = this.transport.write(out.length === 1 ? out[0]! : Buffer.concat(out, bytes));
+    const ok = this.transport.write(out.subarray(0, bytes));
     if (!ok) {
       if (this.blockedSince === 0) this.blockedSince = Date.now();
     } else if (this.session && this.session.queuedCount > 0 && !this.resumeScheduled) {
@@ -307,25 +328,42 @@ export class MqttConnection implements SessionLink {
       const ids = item.subscriptionIds;
       if (ids) (properties ??= {}).subscriptionIdentifier = ids.length === 1 ? ids[0]! : ids;
     }
-    const packetId = item.qos > 0 ? item.packetId : 0;
-    const payload = Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength);
-    const encode = (t: string, props: PublishProperties | undefined): Buffer => props
-      ? encodePacket({ cmd: 'publish', topic: t, payload, qos: item.qos, dup, retain: item.retain, messageId: packetId, properties: props } as IPublishPacket, level)
-      : encodeBarePublish(t, payload, item.qos, packetId, dup, item.retain, level);
-    let bytes: Buffer;
     const alias = level === 5 && this.clientTopicAliasMaximum > 0 ? this.outboundAlias(topic) : undefined;
     if (alias) {
-      bytes = encode(alias.known ? '' : topic, { ...properties, topicAlias: alias.alias });
-      if (this.tooLarge(bytes) && !alias.known) {
-        this.aliasesOut!.delete(topic);
-        bytes = encode(topic, properties);
+      const bytes = this.encodePublish(item, dup, alias.known ? '' : topic, { ...properties, topicAlias: alias.alias });
+      if (!this.tooLarge(bytes.length)) {
+        this.queueBytes(bytes);
+        return true;
       }
-    } else {
-      bytes = encode(topic, properties);
+      if (alias.known) return false;
+      this.aliasesOut!.delete(topic);
     }
-    if (this.tooLarge(bytes)) return false;
+    if (!properties) return this.queueBarePublish(item, dup, topic);
+    const bytes = this.encodePublish(item, dup, topic, properties);
+    if (this.tooLarge(bytes.length)) return false;
     this.queueBytes(bytes);
     return true;
+  }
+
+  /** The hot path: a PUBLISH without properties, encoded straight into this tick's output. */
+  private queueBarePublish(item: Outbound, dup: boolean, topic: string): boolean {
+    const level = this.level!;
+    const body = item.message!.body;
+    const topicBytes = Buffer.byteLength(topic);
+    const size = barePublishSize(topicBytes, body.length, item.qos, level);
+    if (this.tooLarge(size)) return false;
+    const packetId = item.qos > 0 ? item.packetId : 0;
+    writeBarePublish(this.reserve(size), this.outBytes, topic, topicBytes, body, item.qos, packetId, dup, item.retain, level);
+    this.outBytes += size;
+    return true;
+  }
+
+  private encodePublish(item: Outbound, dup: boolean, topic: string, properties: PublishProperties): Buffer {
+    const body = item.message!.body;
+    return encodePacket({
+      cmd: 'publish', topic, payload: Buffer.from(body.buffer, body.byteOffset, body.byteLength), qos: item.qos, dup,
+      retain: item.retain, messageId: item.qos > 0 ? item.packetId : 0, properties,
+    } as IPublishPacket, this.level!);
   }
 
   /** Topic Aliases towards a 5.0 client: the first topics get one until the client's maximum is used. */
@@ -339,8 +377,8 @@ export class MqttConnection implements SessionLink {
     return { alias, known: false };
   }
 
-  private tooLarge(bytes: Buffer): boolean {
-    return this.clientMaxPacketBytes > 0 && bytes.length > this.clientMaxPacketBytes; // [MQTT-3.1.2-24]
+  private tooLarge(packetBytes: number): boolean {
+    return this.clientMaxPacketBytes > 0 && packetBytes > this.clientMaxPacketBytes; // [MQTT-3.1.2-24]
   }
 
   writePubrel(packetId: number): void {
@@ -413,6 +451,7 @@ export class MqttConnection implements SessionLink {
     if (this.state === 'closed') return;
     this.transition('transport-closed');
     this.out = undefined;
+    this.outBytes = 0;
     this.acks = undefined;
     this.backlog = undefined;
     const session = this.session;

@@ -5,8 +5,11 @@ import { MqttProtocolError, REASON, malformed } from './errors.js';
  * decoded: fixed header byte, Remaining Length (1–4 bytes, 7 bits each), then that many bytes.
  * A packet announced larger than `maxPacketBytes` is refused from its header alone, so a peer
  * can never make us buffer more than that (it is the Maximum Packet Size we advertise,
- * [MQTT-3.2.2-15]). Whole packets inside one chunk are handed out as views, without copying.
+ * [MQTT-3.2.2-15]). Whole packets inside one chunk are handed out as ranges of it, without
+ * copying and without a Buffer view each.
  */
+export type OnPacket = (buf: Buffer, start: number, end: number) => void;
+
 export class FrameReader {
   private chunks: Buffer[] = [];
   private size = 0;
@@ -21,7 +24,7 @@ export class FrameReader {
   }
 
   /** Feeds bytes; calls `onPacket` for every complete packet. Throws MqttProtocolError. */
-  push(chunk: Buffer, onPacket: (packet: Buffer) => void): void {
+  push(chunk: Buffer, onPacket: OnPacket): void {
     if (this.size === 0) {
       this.scan(chunk, onPacket);
       return;
@@ -41,7 +44,7 @@ export class FrameReader {
   }
 
   /** Emits the whole packets in `buf` and keeps the incomplete rest. */
-  private scan(buf: Buffer, onPacket: (packet: Buffer) => void): void {
+  private scan(buf: Buffer, onPacket: OnPacket): void {
     let offset = 0;
     while (offset < buf.length) {
       const length = this.packetLength(buf, offset);
@@ -52,7 +55,7 @@ export class FrameReader {
         this.need = length;
         return;
       }
-      onPacket(buf.subarray(offset, offset + length));
+      onPacket(buf, offset, offset + length);
       offset += length;
     }
   }

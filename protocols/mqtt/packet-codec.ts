@@ -1,7 +1,11 @@
 import { isUtf8 } from 'node:buffer';
-import { generate, type Packet } from 'mqtt-packet';
+import { generate, writeToStream, type Packet } from 'mqtt-packet';
 import Parser from 'mqtt-packet/parser.js';
 import { MqttProtocolError, REASON, malformed, protocolError } from './errors.js';
+
+// mqtt-packet's first generate() otherwise builds a cache of 65,536 two-byte Buffers (about 7 MB
+// of heap for life); the packets it still encodes here (CONNACK, SUBACK, ...) are not hot.
+writeToStream.cacheNumbers = false;
 
 /** The protocol level of a connection: 3 = MQTT 3.1, 4 = 3.1.1, 5 = 5.0. */
 export type ProtocolLevel = 3 | 4 | 5;
@@ -54,13 +58,14 @@ function sharedParser(protocolVersion: number): SharedParser {
 const PARSERS = { connect: sharedParser(4), 3: sharedParser(3), 4: sharedParser(4), 5: sharedParser(5) };
 
 /**
- * Decodes one whole packet (as cut by FrameReader). `level` is undefined until CONNECT, when
- * only a CONNECT may arrive [MQTT-3.1.0-1]. Throws MqttProtocolError for malformed packets.
+ * Decodes one whole packet (as cut by FrameReader), `bytes` from `start` to `end`. `level` is
+ * undefined until CONNECT, when only a CONNECT may arrive [MQTT-3.1.0-1]. Throws
+ * MqttProtocolError for malformed packets.
  */
-export function decodePacket(bytes: Buffer, level: ProtocolLevel | undefined): Packet {
-  if (level === undefined && bytes[0]! >> 4 !== CONNECT_TYPE) throw protocolError('the first packet must be CONNECT');
+export function decodePacket(bytes: Buffer, level: ProtocolLevel | undefined, start = 0, end = bytes.length): Packet {
+  if (level === undefined && bytes[start]! >> 4 !== CONNECT_TYPE) throw protocolError('the first packet must be CONNECT');
   if (level !== undefined) {
-    const fast = decodeHotPacket(bytes, level);
+    const fast = decodeHotPacket(bytes, start, end, level);
     if (fast) return fast;
   }
   const shared = level === undefined ? PARSERS.connect : PARSERS[level];
@@ -68,7 +73,7 @@ export function decodePacket(bytes: Buffer, level: ProtocolLevel | undefined): P
   shared.packet = undefined;
   parser.badString = false;
   try {
-    parser.parse(bytes);
+    parser.parse(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end));
   } catch (e) {
     parser.error = e instanceof Error ? e : new Error(String(e));
   }
@@ -94,36 +99,46 @@ const ACK_COMMANDS = { 4: 'puback', 5: 'pubrec', 6: 'pubrel', 7: 'pubcomp' } as 
  * properties and the 4-byte acknowledgements. Anything else (properties, reason codes, odd flags)
  * returns undefined and takes the full parser, which also reports every malformation.
  */
-function decodeHotPacket(bytes: Buffer, level: ProtocolLevel): Packet | undefined {
-  const header = bytes[0]!;
+function decodeHotPacket(b: Buffer, start: number, end: number, level: ProtocolLevel): Packet | undefined {
+  const header = b[start]!;
   const type = header >> 4;
   if (type >= 4 && type <= 7) {
-    if (bytes.length !== 4 || (header & 0x0f) !== (type === 6 ? 2 : 0)) return undefined;
+    if (end - start !== 4 || (header & 0x0f) !== (type === 6 ? 2 : 0)) return undefined;
     const cmd = ACK_COMMANDS[type as 4 | 5 | 6 | 7];
-    return level === 5 ? { cmd, messageId: bytes.readUInt16BE(2), reasonCode: 0 } : { cmd, messageId: bytes.readUInt16BE(2) };
+    const messageId = b.readUInt16BE(start + 2);
+    return level === 5 ? { cmd, messageId, reasonCode: 0 } : { cmd, messageId };
   }
   if (type !== 3) return undefined;
   const qos = (header >> 1) & 3;
   if (qos === 3) return undefined;
-  let pos = 1;
-  while (bytes[pos]! & 0x80) pos++;
+  let pos = start + 1;
+  while (b[pos]! & 0x80) pos++;
   pos++;
-  if (pos + 2 > bytes.length) return undefined;
-  const topicEnd = pos + 2 + bytes.readUInt16BE(pos);
+  if (pos + 2 > end) return undefined;
+  const topicEnd = pos + 2 + b.readUInt16BE(pos);
   const afterId = topicEnd + (qos > 0 ? 2 : 0);
-  if (afterId + (level === 5 ? 1 : 0) > bytes.length) return undefined;
-  if (level === 5 && bytes[afterId] !== 0) return undefined; // properties: the full parser
-  const topicBytes = bytes.subarray(pos + 2, topicEnd);
-  if (!isUtf8(topicBytes) || topicBytes.includes(0)) throw malformed('a string is not well-formed UTF-8 or contains U+0000');
+  if (afterId + (level === 5 ? 1 : 0) > end) return undefined;
+  if (level === 5 && b[afterId] !== 0) return undefined; // properties: the full parser
   return {
     cmd: 'publish',
-    topic: topicBytes.toString('utf8'),
-    payload: bytes.subarray(afterId + (level === 5 ? 1 : 0)),
+    topic: utf8String(b, pos + 2, topicEnd),
+    payload: b.subarray(afterId + (level === 5 ? 1 : 0), end),
     qos,
     dup: (header & 0x08) !== 0,
     retain: (header & 0x01) !== 0,
-    ...(qos > 0 ? { messageId: bytes.readUInt16BE(topicEnd) } : {}),
+    ...(qos > 0 ? { messageId: b.readUInt16BE(topicEnd) } : {}),
   } as Packet;
+}
+
+/** A well-formed UTF-8 string without U+0000 [MQTT-1.5.4-1] [MQTT-1.5.4-2]; plain ASCII checked in place. */
+function utf8String(b: Buffer, start: number, end: number): string {
+  let ascii = true;
+  for (let i = start; i < end && ascii; i++) ascii = b[i]! !== 0 && b[i]! < 0x80;
+  if (!ascii) {
+    const bytes = b.subarray(start, end);
+    if (!isUtf8(bytes) || bytes.includes(0)) throw malformed('a string is not well-formed UTF-8 or contains U+0000');
+  }
+  return b.toString(ascii ? 'latin1' : 'utf8', start, end);
 }
 
 /** Only User Property (and Subscription Identifier from a server) may repeat (MQTT 5 §2.2.2.2). */
@@ -148,20 +163,28 @@ export function encodePacket(packet: Packet, level: ProtocolLevel): Buffer {
   }
 }
 
+/** The Remaining Length of a PUBLISH without MQTT 5 properties (see writeBarePublish). */
+function barePublishRemaining(topicBytes: number, payloadBytes: number, qos: number, level: ProtocolLevel): number {
+  return 2 + topicBytes + (qos > 0 ? 2 : 0) + (level === 5 ? 1 : 0) + payloadBytes;
+}
+
+/** The whole size of a PUBLISH without MQTT 5 properties, its topic `topicBytes` long in UTF-8. */
+export function barePublishSize(topicBytes: number, payloadBytes: number, qos: number, level: ProtocolLevel): number {
+  const remaining = barePublishRemaining(topicBytes, payloadBytes, qos, level);
+  return 1 + (remaining < 0x80 ? 1 : remaining < 0x4000 ? 2 : remaining < 0x200000 ? 3 : 4) + remaining;
+}
+
 /**
- * The hot path: a PUBLISH without MQTT 5 properties, written directly (the same bytes as
- * mqtt-packet's generate, checked by a test, without its per-packet stream objects).
+ * The hot path: a PUBLISH without MQTT 5 properties, written directly at `pos` of `out` (which has
+ * room for barePublishSize bytes) — the same bytes as mqtt-packet's generate, checked by a test,
+ * without its per-packet stream objects or a buffer of its own.
  */
-export function encodeBarePublish(
-  topic: string, payload: Uint8Array, qos: number, packetId: number, dup: boolean, retain: boolean, level: ProtocolLevel,
-): Buffer {
-  const topicBytes = Buffer.byteLength(topic);
-  const remaining = 2 + topicBytes + (qos > 0 ? 2 : 0) + (level === 5 ? 1 : 0) + payload.length;
-  const lengthBytes = remaining < 0x80 ? 1 : remaining < 0x4000 ? 2 : remaining < 0x200000 ? 3 : 4;
-  const out = Buffer.allocUnsafe(1 + lengthBytes + remaining);
-  out[0] = 0x30 | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 1 : 0);
-  let pos = 1;
-  let n = remaining;
+export function writeBarePublish(
+  out: Buffer, pos: number, topic: string, topicBytes: number, payload: Uint8Array,
+  qos: number, packetId: number, dup: boolean, retain: boolean, level: ProtocolLevel,
+): void {
+  out[pos++] = 0x30 | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 1 : 0);
+  let n = barePublishRemaining(topicBytes, payload.length, qos, level);
   do {
     let byte = n & 0x7f;
     n >>>= 7;
@@ -177,5 +200,4 @@ export function encodeBarePublish(
   }
   if (level === 5) out[pos++] = 0; // property length 0
   out.set(payload, pos);
-  return out;
 }

@@ -11,6 +11,7 @@ import { StoreBackedState } from './adapter-state.js';
 import { authenticate, type UserEntry } from './auth.js';
 import { Consumer } from './consumer.js';
 import { deadLetterCopy } from './dead-letter.js';
+import { DequeueBatch } from './dequeue-batch.js';
 import { MemoryGate } from './memory-gate.js';
 import { encodeMessage } from './message-codec.js';
 import { isExpired, newEntry, recoveredEntry, type QueueEntry } from './queue-entry.js';
@@ -76,6 +77,8 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
   private readonly sessions = new Map<string, Session>();
   private readonly clientIds = new Map<string, Session>();
   private readonly memory: MemoryGate;
+  // An acknowledgement lost with the machine means a redelivery, not a loss: no fsync of its own.
+  private readonly dequeues = new DequeueBatch((ops) => this.commitNow(ops, undefined, RELAXED));
   private readonly dlqAddress: Address;
   private readonly idPrefix: string;
   private lifecycle: CoreState = 'new';
@@ -270,7 +273,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
       this.publish(targets, entries);
       return RESOLVED;
     }
-    return this.commitOps(extraOps).then(() => this.publish(targets, entries));
+    return this.commitOps(extraOps, () => this.publish(targets, entries));
   }
 
   /**
@@ -302,8 +305,17 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     }
   }
 
-  private commitOps(ops: StoreOp[], options?: CommitOptions): Promise<void> {
-    return this.store.commit(ops, options).catch((e: unknown) => {
+  /**
+   * Every store commit of the core (the dequeues gathered before it go first, in their order);
+   * `then` runs once it is durable.
+   */
+  private commitOps(ops: StoreOp[], then?: () => void): Promise<void> {
+    this.dequeues.flush();
+    return this.commitNow(ops, then);
+  }
+
+  private commitNow(ops: StoreOp[], then?: () => void, options?: CommitOptions): Promise<void> {
+    return this.store.commit(ops, options).then(then, (e: unknown) => {
       throw toBrokerError(e);
     });
   }
@@ -536,8 +548,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
   dequeued(q: Queue, e: QueueEntry): Promise<void> {
     this.memory.release(e.size);
     if (e.storeId === undefined) return RESOLVED;
-    // An acknowledgement lost with the machine means a redelivery, not a loss: no fsync of its own.
-    return this.commitOps([{ kind: 'dequeue', queue: q.key, id: e.storeId }], RELAXED);
+    return this.dequeues.add(q.key, e.storeId);
   }
 
   async deadLetter(q: Queue, e: QueueEntry, cause: RemovalCause): Promise<void> {

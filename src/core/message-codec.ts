@@ -1,5 +1,6 @@
 import { BrokerError } from '../spi/errors.js';
 import type { Address, BodyType, CoreMessage, Properties, PropertyType, PropertyValue } from '../spi/message.js';
+import { writeShortAscii } from '../util/ascii.js';
 
 /**
  * The byte form of a CoreMessage in the store. Little-endian, versioned:
@@ -25,11 +26,18 @@ const OPTIONAL_FIELDS = [
   'originalDestination', 'native',
 ] as const;
 
+/** Room for the fixed fields and a few properties besides the body, so most messages need one buffer. */
+const ENCODED_OVERHEAD_HINT = 256;
+
 const FIELD_BIT = Object.fromEntries(OPTIONAL_FIELDS.map((f, i) => [f, 1 << i])) as Record<(typeof OPTIONAL_FIELDS)[number], number>;
 
 class Writer {
-  private buf = Buffer.allocUnsafe(256);
+  private buf: Buffer;
   private pos = 0;
+
+  constructor(sizeHint: number) {
+    this.buf = Buffer.allocUnsafe(sizeHint);
+  }
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -43,6 +51,13 @@ class Writer {
   f64(v: number): void { this.ensure(8); this.buf.writeDoubleLE(v, this.pos); this.pos += 8; }
   bytes(v: Uint8Array): void { this.u32(v.length); this.ensure(v.length); this.buf.set(v, this.pos); this.pos += v.length; }
   str(v: string): void {
+    this.ensure(4 + v.length);
+    const ascii = writeShortAscii(this.buf, this.pos + 4, v);
+    if (ascii >= 0) {
+      this.buf.writeUInt32LE(ascii, this.pos);
+      this.pos += 4 + ascii;
+      return;
+    }
     const n = Buffer.byteLength(v);
     this.u32(n); this.ensure(n); this.buf.write(v, this.pos, n, 'utf8'); this.pos += n;
   }
@@ -94,10 +109,10 @@ function readValue(r: Reader): PropertyValue {
 }
 
 export function encodeMessage(m: CoreMessage): Uint8Array {
-  const w = new Writer();
+  const w = new Writer(m.body.length + ENCODED_OVERHEAD_HINT);
   w.u8(VERSION);
   let bits = 0;
-  OPTIONAL_FIELDS.forEach((f, i) => { if (m[f] !== undefined) bits |= 1 << i; });
+  for (let i = 0; i < OPTIONAL_FIELDS.length; i++) if (m[OPTIONAL_FIELDS[i]!] !== undefined) bits |= 1 << i;
   w.u16(bits);
   w.str(m.messageId);
   w.address(m.address);

@@ -21,6 +21,9 @@ export const topicKey = (name: string): string => `t:${name}`;
 export const durableKey = (clientId: string, name: string): string => `d:${JSON.stringify([clientId, name])}`;
 const sharedKey = (group: string, filter: string): string => `s:${JSON.stringify([group, filter])}`;
 
+/** Topic names whose matching subscriptions are remembered (see Router.matched). */
+const MAX_MATCHED_NAMES = 4096;
+
 /**
  * Addresses to containers: anycast names to queues, multicast names to the subscriptions whose
  * filters match them. Destinations are created on first use.
@@ -33,6 +36,12 @@ export class Router {
   readonly shared = new Map<string, Subscription>();
   readonly subscriptions = new Set<Subscription>();
   private readonly trie = new TopicTrie<Subscription>();
+  /**
+   * Topic names routed to lately → the subscriptions the trie matches for them, each once: most
+   * traffic goes to few names, so the trie is walked once per name, not per message. Emptied
+   * whenever a subscription is bound or unbound; the oldest name goes past the bound.
+   */
+  private readonly matched = new Map<string, Subscription[]>();
   private subscriptionSeq = 0;
 
   constructor(
@@ -73,18 +82,32 @@ export class Router {
     if (to.routing === 'anycast') return [this.queue(to)];
     this.topic(to);
     const out: Queue[] = [];
-    const seen = new Set<Subscription>();
     // A temporary topic is reached by its exact name only, never by wildcard subscriptions.
     const exactOnly = this.temporaries.has(to.name);
-    this.trie.match(to.name, (sub) => {
-      if (seen.has(sub) || (exactOnly && sub.filter !== to.name)) return;
-      seen.add(sub);
+    for (const sub of this.subscriptionsMatching(to.name)) {
+      if (exactOnly && sub.filter !== to.name) continue;
       if (wantsMessage(sub, origin, () => sub.selector!({ message, deliveryCount: 1 }))) out.push(sub.queue);
-    });
+    }
     return out;
   }
 
+  private subscriptionsMatching(name: string): Subscription[] {
+    const known = this.matched.get(name);
+    if (known) return known;
+    const subs: Subscription[] = [];
+    const seen = new Set<Subscription>();
+    this.trie.match(name, (sub) => {
+      if (seen.has(sub)) return;
+      seen.add(sub);
+      subs.push(sub);
+    });
+    if (this.matched.size >= MAX_MATCHED_NAMES) this.matched.delete(this.matched.keys().next().value!);
+    this.matched.set(name, subs);
+    return subs;
+  }
+
   bind(sub: Subscription): void {
+    this.matched.clear();
     this.trie.add(sub.filter, sub);
     sub.queue.subscription = sub;
     this.subscriptions.add(sub);
@@ -93,6 +116,7 @@ export class Router {
   }
 
   unbind(sub: Subscription): void {
+    this.matched.clear();
     this.trie.remove(sub.filter, sub);
     this.subscriptions.delete(sub);
     this.durables.delete(sub.queue.key);

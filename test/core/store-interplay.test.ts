@@ -32,6 +32,25 @@ describe('a store with latency', () => {
     expect(state.queues.get('q:q')?.entries).toHaveLength(1);
   });
 
+  it('dequeues settled in one tick share a commit, in order with the commits around them', async () => {
+    const store = new HeldStore();
+    const core = await boot(store);
+    const { session, sink } = connect(core);
+    for (const body of ['a', 'b', 'c']) await session.send(queue('q'), msg(body));
+    const c = await session.subscribe(queue('q'), { flow: { kind: 'window', size: 10 } });
+    const [a, b, third] = sink.of(c);
+    store.holding = true;
+    const first = [session.settle(c, a!.id, 'accepted'), session.settle(c, b!.id, 'accepted')];
+    const sent = session.send(queue('q'), msg('d'));
+    const last = session.settle(c, third!.id, 'accepted');
+    await flush();
+    expect(store.held.map((h) => h.ops.map((op) => op.kind))).toEqual([['dequeue', 'dequeue'], ['message', 'enqueue'], ['dequeue']]);
+    expect(await isSettled(Promise.all(first))).toBe(false);
+    store.releaseAll();
+    await Promise.all([...first, sent, last]);
+    expect((await store.inner.open()).queues.get('q:q')?.entries).toHaveLength(1);
+  });
+
   it('a non-persistent send does not wait for the store', async () => {
     const store = new HeldStore();
     const core = await boot(store);

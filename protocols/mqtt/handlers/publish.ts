@@ -73,21 +73,29 @@ export function handlePublish(conn: MqttConnection, p: IPublishPacket): void {
   const fields: PublishFields = { topic, payload, qos: p.qos, retain: p.retain };
   if (properties) fields.properties = properties;
   const routed = routeApplicationMessage(session.core, conn.services.retained, fields, session.clientId);
-  conn.trackSend(routed);
+  conn.sendStarted();
 
-  // 5.
+  // 5. (The send counts as pending until its acknowledgement may go.)
   if (p.qos === 0) {
-    routed.catch((err: unknown) => conn.services.logger.debug({ err, clientId: session.clientId }, 'a QoS 0 message was not routed'));
+    routed.then(
+      () => conn.sendSettled(),
+      (err: unknown) => {
+        conn.sendSettled();
+        conn.services.logger.debug({ err, clientId: session.clientId }, 'a QoS 0 message was not routed');
+      },
+    );
     return;
   }
   const slot = conn.reserveAck();
   const done = p.qos === 2 ? session.receiveQos2(packetId, routed) : routed;
   done.then(
     () => {
+      conn.sendSettled();
       if (p.qos === 1) conn.releaseInboundQuota();
       conn.fillAck(slot, ackPacket(conn, p.qos, packetId, REASON.SUCCESS));
     },
     (err: unknown) => {
+      conn.sendSettled();
       conn.releaseInboundQuota();
       if (conn.level !== 5) {
         conn.fillAck(slot, null);

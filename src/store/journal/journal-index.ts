@@ -135,8 +135,13 @@ export class JournalIndex {
   readonly segments: SegmentEntry[] = [];
   /** Sum of segment sizes. */
   totalBytes = 0;
-  /** Bodies the last apply() dropped (their last reference went): the journal records these. */
+  /**
+   * Bodies the last apply() dropped (their last reference went): the journal records these. The
+   * first `droppedCount` entries count; the array is reused (emptying it would free its storage,
+   * and the next drop allocate again, once per consumed message).
+   */
   readonly dropped: string[] = [];
+  droppedCount = 0;
 
   private readonly slots: (SegmentEntry | undefined)[] = [];
   private readonly queues = new Map<string, Queue>();
@@ -236,10 +241,10 @@ export class JournalIndex {
 
   /**
    * Applies a committed op with the memory store's semantics; false if it changed nothing.
-   * `dropped` then lists the bodies it dropped.
+   * `dropped` (its first `droppedCount` entries) then lists the bodies it dropped.
    */
   apply(op: StoreOp, rec: RecId, opBytes: number): boolean {
-    this.dropped.length = 0;
+    this.droppedCount = 0;
     switch (op.kind) {
       case 'message': return this.putMessage(rec, op.id, opBytes, undefined, false);
       case 'enqueue': return this.enqueue(rec, op.queue, op.id, op.seq, false);
@@ -533,7 +538,7 @@ export class JournalIndex {
     this.refs.release(ref);
     if (--this.msgRefs[m]! <= 0 && dropBodies) {
       this.dropMessage(rec, id, m);
-      this.dropped.push(id);
+      this.dropped[this.droppedCount++] = id;
     }
   }
 

@@ -62,31 +62,34 @@ function invalid(op: unknown, why: string): BrokerError {
   return new BrokerError('INTERNAL', `invalid store op ${(op as { kind?: string } | undefined)?.kind ?? typeof op}: ${why}`);
 }
 
+function strBytes(op: StoreOp, v: unknown): number {
+  if (typeof v !== 'string') throw invalid(op, 'names must be strings');
+  return v.length * 3 + 4;
+}
+
+function binBytes(op: StoreOp, v: unknown): number {
+  if (!(v instanceof Uint8Array)) throw invalid(op, 'data, meta and values must be Uint8Arrays');
+  return v.length + 4;
+}
+
+function checkCount(op: StoreOp, v: unknown): void {
+  if (!Number.isSafeInteger(v) || (v as number) < 0) throw invalid(op, 'seq and count must be non-negative safe integers');
+}
+
 /** Checks what the encoder relies on, before any op touches the index. */
 function validate(ops: StoreOp[]): void {
   if (!Array.isArray(ops)) throw invalid(ops, 'ops must be an array');
   let bytes = 0;
-  const str = (op: StoreOp, v: unknown): void => {
-    if (typeof v !== 'string') throw invalid(op, 'names must be strings');
-    bytes += v.length * 3 + 4;
-  };
-  const bin = (op: StoreOp, v: unknown): void => {
-    if (!(v instanceof Uint8Array)) throw invalid(op, 'data, meta and values must be Uint8Arrays');
-    bytes += v.length + 4;
-  };
-  const count = (op: StoreOp, v: unknown): void => {
-    if (!Number.isSafeInteger(v) || (v as number) < 0) throw invalid(op, 'seq and count must be non-negative safe integers');
-  };
   for (const op of ops) {
     switch (op?.kind) {
-      case 'message': str(op, op.id); bin(op, op.data); break;
-      case 'enqueue': str(op, op.queue); str(op, op.id); count(op, op.seq); break;
-      case 'dequeue': str(op, op.queue); str(op, op.id); break;
-      case 'delivery-count': str(op, op.queue); str(op, op.id); count(op, op.count); break;
-      case 'queue-put': str(op, op.queue); bin(op, op.meta); break;
-      case 'queue-delete': str(op, op.queue); break;
-      case 'kv-put': str(op, op.space); str(op, op.key); bin(op, op.value); break;
-      case 'kv-delete': str(op, op.space); str(op, op.key); break;
+      case 'message': bytes += strBytes(op, op.id) + binBytes(op, op.data); break;
+      case 'enqueue': bytes += strBytes(op, op.queue) + strBytes(op, op.id); checkCount(op, op.seq); break;
+      case 'dequeue': bytes += strBytes(op, op.queue) + strBytes(op, op.id); break;
+      case 'delivery-count': bytes += strBytes(op, op.queue) + strBytes(op, op.id); checkCount(op, op.count); break;
+      case 'queue-put': bytes += strBytes(op, op.queue) + binBytes(op, op.meta); break;
+      case 'queue-delete': bytes += strBytes(op, op.queue); break;
+      case 'kv-put': bytes += strBytes(op, op.space) + strBytes(op, op.key) + binBytes(op, op.value); break;
+      case 'kv-delete': bytes += strBytes(op, op.space) + strBytes(op, op.key); break;
       default: throw invalid(op, 'unknown kind');
     }
   }
@@ -265,9 +268,9 @@ export class JournalStore implements Store {
         continue;
       }
       if (op.kind === 'message') this.counters.messages++;
-      if (index.dropped.length === 0) continue;
+      if (index.droppedCount === 0) continue;
       if (op.kind === 'dequeue') markBodyDropped(sink, before);
-      else for (const id of index.dropped) encodeMessageDrop(sink, id);
+      else for (let i = 0; i < index.droppedCount; i++) encodeMessageDrop(sink, index.dropped[i]!);
     }
     if (writer.end(rec) > 0) this.counters.records++;
     this.counters.commits++;

@@ -1,3 +1,4 @@
+import { writeShortAscii } from '../../util/ascii.js';
 import type { StoreOp } from '../store.js';
 
 /**
@@ -88,7 +89,8 @@ export class ByteSink {
     // Write the UTF-8 bytes after a one-byte length and move them if the length needs more.
     this.ensure(4 + s.length * 3);
     const start = this.len;
-    const n = this.buf.write(s, start + 1, 'utf8');
+    const ascii = writeShortAscii(this.buf, start + 1, s);
+    const n = ascii >= 0 ? ascii : this.buf.write(s, start + 1, 'utf8');
     if (n < 0x80) {
       this.buf[start] = n;
       this.len = start + 1 + n;

@@ -16,7 +16,7 @@ describe('FrameReader', () => {
     for (const size of [1, 2, 3, 7, 64, 1000, stream.length]) {
       const reader = new FrameReader(1 << 20);
       const out: Buffer[] = [];
-      for (let i = 0; i < stream.length; i += size) reader.push(stream.subarray(i, i + size), (p) => out.push(Buffer.from(p)));
+      for (let i = 0; i < stream.length; i += size) reader.push(stream.subarray(i, i + size), (b, start, end) => out.push(Buffer.from(b.subarray(start, end))));
       expect(out).toEqual(packets);
       expect(reader.bufferedBytes).toBe(0);
     }

@@ -1,7 +1,7 @@
 import { generate, parser, type Packet } from 'mqtt-packet';
 import { describe, expect, test } from 'vitest';
 import { MqttProtocolError } from '../../../protocols/mqtt/errors.js';
-import { decodePacket, encodeBarePublish } from '../../../protocols/mqtt/packet-codec.js';
+import { barePublishSize, decodePacket, writeBarePublish } from '../../../protocols/mqtt/packet-codec.js';
 
 function publishWithTopicBytes(topic: Buffer): Buffer {
   const body = Buffer.concat([Buffer.from([topic.length >> 8, topic.length & 0xff]), topic, Buffer.from('x')]);
@@ -28,6 +28,20 @@ describe('packet codec', () => {
     expect(decodePacket(publishWithTopicBytes(Buffer.from('a\uFFFDb')), 4)).toMatchObject({ topic: 'a\uFFFDb' });
   });
 
+  test('decodes a packet in the middle of a chunk, on the hot path and the full parser alike', () => {
+    const packets = [
+      generate({ cmd: 'publish', topic: 'a/b', payload: 'hot', qos: 1, messageId: 7, dup: false, retain: false }),
+      generate({ cmd: 'puback', messageId: 9 }),
+      generate({ cmd: 'subscribe', messageId: 3, subscriptions: [{ topic: 'x/#', qos: 1 }] }),
+    ];
+    const chunk = Buffer.concat([Buffer.from([0xaa, 0xbb]), ...packets, Buffer.from([0xcc])]);
+    let at = 2;
+    for (const bytes of packets) {
+      expect(decodePacket(chunk, 4, at, at + bytes.length)).toEqual(decodePacket(bytes, 4));
+      at += bytes.length;
+    }
+  });
+
   test('refuses a packet other than CONNECT first, and repeated properties', () => {
     expect(() => decodePacket(generate({ cmd: 'pingreq' }), undefined)).toThrow(/CONNECT/);
     // Content Type twice.
@@ -47,7 +61,11 @@ describe('packet codec', () => {
         const payload = Buffer.alloc(size, 0x5a);
         const packet = { cmd: 'publish', topic: 'sensors/é/1', payload, qos, messageId: qos ? 513 : undefined, dup: qos > 0, retain: true } as Packet;
         const expected = generate(level === 5 ? { ...packet, properties: {} } as Packet : packet, { protocolVersion: level });
-        expect(encodeBarePublish('sensors/é/1', payload, qos, 513, qos > 0, true, level).equals(expected)).toBe(true);
+        const topicBytes = Buffer.byteLength('sensors/é/1');
+        // Written after 3 bytes of something else, as into a connection's output of one tick.
+        const out = Buffer.alloc(3 + barePublishSize(topicBytes, size, qos, level), 0xee);
+        writeBarePublish(out, 3, 'sensors/é/1', topicBytes, payload, qos, 513, qos > 0, true, level);
+        expect(out.subarray(3).equals(expected)).toBe(true);
       }
     }
   });
