@@ -23,7 +23,7 @@ function nativeInfoOf(broker: BrokerContext, data: Uint8Array): NativeInfo {
  * A core delivery as a MessageDispatch: `seq` becomes the message's brokerSequenceId (which
  * acks name it by); the redelivery counter is the delivery count so far.
  */
-export function deliveryDispatch(broker: BrokerContext, consumer: ConsumerInfo, d: Delivery, seq: number): MessageDispatch {
+export function deliveryDispatch(broker: BrokerContext, consumer: ConsumerInfo, d: Pick<Delivery, 'message' | 'deliveryCount'>, seq: number): MessageDispatch {
   const c = d.message;
   const m = c.native?.protocol === NATIVE_PROTOCOL
     ? nativeMessage(c, broker.decodeNative(c.native.data).message, nativeInfoOf(broker, c.native.data), broker.temps)

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type {
   BrokerError,
+  BrowsedMessage,
   ConsumerId,
   Core,
+  CoreMessage,
   CoreSession,
   Delivery,
   DeliverySink,
@@ -20,7 +22,7 @@ import { dispatch, isConnectFrame } from './handlers/index.js';
 import { HeartbeatMonitor, type HeartbeatPlan } from './heartbeat.js';
 import { DestinationMap, messageFrameBody, writeMessageFrameHeaders, type MessageFrameContext } from './mapping.js';
 import { Outbox } from './outbox.js';
-import { SubscriptionRegistry, type Subscription } from './subscriptions.js';
+import { SubscriptionRegistry, type ConsumerSubscription, type Subscription } from './subscriptions.js';
 
 /**
  * Connection lifecycle:
@@ -254,17 +256,31 @@ export class StompConnection implements StompContext, DeliverySink {
     }
   }
 
-  private writeMessage(sub: Subscription, delivery: Delivery): void {
+  private writeMessage(sub: ConsumerSubscription, delivery: Delivery): void {
     const m = delivery.message;
     const pending = sub.ackMode === 'auto' ? undefined : this.subscriptions.track(sub, delivery.id, m.messageId);
-    const context: MessageFrameContext = {
+    this.writeMessageFrame(m, {
       subscriptionId: sub.id,
       redelivered: delivery.redelivered,
       ackId: pending !== undefined && this.negotiated === '1.2' ? pending.ackId : undefined,
-    };
+    });
+  }
+
+  private writeMessageFrame(m: CoreMessage, context: MessageFrameContext): void {
     writeMessageFrameHeaders(m, context, this.destinations, this.outbox.beginFrame('MESSAGE', this.negotiated));
     const { body, withContentLength } = messageFrameBody(m);
     this.outbox.endFrame(body, withContentLength);
+  }
+
+  browsed(sub: Subscription, messages: BrowsedMessage[]): void {
+    for (const b of messages) this.writeMessageFrame(b.message, { subscriptionId: sub.id, redelivered: b.redelivered });
+    // ActiveMQ's end of a browse: a MESSAGE with `browser:end` and no body.
+    const end = this.outbox.beginFrame('MESSAGE', this.negotiated);
+    end.header('subscription', sub.id);
+    end.header('destination', this.destinations.format(sub.address));
+    end.header('message-id', 'browser:end');
+    end.header('browser', 'end');
+    this.outbox.endFrame();
   }
 
   consumerClosed(consumer: ConsumerId, reason: BrokerError): void {

@@ -8,18 +8,22 @@ export interface PendingDelivery {
   readonly messageId: string;
   /** The 1.2 `ack` header value; unique per delivery within the connection. */
   readonly ackId: string;
-  readonly subscription: Subscription;
+  readonly subscription: ConsumerSubscription;
 }
 
 export interface Subscription {
   /** The STOMP subscription id (1.0 without `id`: the destination header). */
   readonly id: string;
-  readonly consumerId: ConsumerId;
+  /** Undefined for a queue browse (`browser:true`): no core consumer behind it. */
+  readonly consumerId: ConsumerId | undefined;
   readonly address: Address;
   readonly ackMode: AckMode;
   /** Unacknowledged deliveries by message id, in delivery order. */
   readonly pending: Map<string, PendingDelivery>;
 }
+
+/** A subscription fed by a core consumer (every one but a browse). */
+export type ConsumerSubscription = Subscription & { readonly consumerId: ConsumerId };
 
 /**
  * The connection's subscriptions and their unacknowledged deliveries, found by subscription id,
@@ -28,7 +32,7 @@ export interface Subscription {
  */
 export class SubscriptionRegistry {
   private readonly byId = new Map<string, Subscription>();
-  private readonly byConsumer = new Map<ConsumerId, Subscription>();
+  private readonly byConsumer = new Map<ConsumerId, ConsumerSubscription>();
   private readonly byAckId = new Map<string, PendingDelivery>();
 
   has(id: string): boolean {
@@ -39,7 +43,7 @@ export class SubscriptionRegistry {
     return this.byId.get(id);
   }
 
-  ofConsumer(consumer: ConsumerId): Subscription | undefined {
+  ofConsumer(consumer: ConsumerId): ConsumerSubscription | undefined {
     return this.byConsumer.get(consumer);
   }
 
@@ -49,19 +53,19 @@ export class SubscriptionRegistry {
 
   add(sub: Subscription): void {
     this.byId.set(sub.id, sub);
-    this.byConsumer.set(sub.consumerId, sub);
+    if (sub.consumerId !== undefined) this.byConsumer.set(sub.consumerId, sub as ConsumerSubscription);
   }
 
   /** Forgets a subscription and its pending deliveries (the core takes them back). */
   remove(sub: Subscription): void {
     if (this.byId.get(sub.id) === sub) this.byId.delete(sub.id);
-    this.byConsumer.delete(sub.consumerId);
+    if (sub.consumerId !== undefined) this.byConsumer.delete(sub.consumerId);
     for (const p of sub.pending.values()) this.byAckId.delete(p.ackId);
     sub.pending.clear();
   }
 
   /** Records a delivery of a client-acknowledged subscription. */
-  track(sub: Subscription, deliveryId: DeliveryId, messageId: string): PendingDelivery {
+  track(sub: ConsumerSubscription, deliveryId: DeliveryId, messageId: string): PendingDelivery {
     // Delivery ids are unique within the core session, hence within the connection.
     const pending: PendingDelivery = { deliveryId, messageId, ackId: String(deliveryId), subscription: sub };
     const previous = sub.pending.get(messageId);

@@ -1,10 +1,11 @@
-import { BrokerError, isBrokerError, type SubscribeOptions } from '../../../src/spi/index.js';
+import { BrokerError, isBrokerError, type Address, type BrowsedMessage, type SubscribeOptions } from '../../../src/spi/index.js';
 import type { OpenWireConnection } from '../connection.js';
 import type { ConsumerControl, ConsumerInfo, MessageDispatch, MessagePull } from '../codec/commands.js';
 import { longToNumber } from '../codec/long.js';
 import { T } from '../codec/type-codes.js';
 import { ConsumerState } from '../consumer-state.js';
 import { consumerKey, parentSessionKey } from '../ids.js';
+import { deliveryDispatch } from '../dispatch.js';
 import { destinationAddresses, isTopicDestination } from '../mapping.js';
 import { advisoryInterest } from '../temp-destinations.js';
 import { requireSession } from './handler.js';
@@ -33,15 +34,12 @@ export async function onConsumerInfo(c: OpenWireConnection, info: ConsumerInfo):
     c.broker.temps.watch(watcher);
     return;
   }
-  if (info.browser) {
-    // The core has no browse (peek) yet: answer, then end the browse at once (an empty snapshot).
-    c.consumers.set(key, state);
-    sessionEntry(c, sKey).consumers.add(key);
-    setImmediate(() => c.send(nullDispatch(info)));
-    return;
-  }
   const addresses = destinationAddresses(dest, c.broker.temps);
   const selector = info.selector?.trim() ? info.selector : undefined;
+  if (info.browser) {
+    await startBrowse(c, state, addresses, selector);
+    return;
+  }
   const durable = isTopicDestination(dest) && info.subscriptionName ? info.subscriptionName : undefined;
   c.consumers.set(key, state);
   sessionEntry(c, sKey).consumers.add(key);
@@ -61,6 +59,23 @@ export async function onConsumerInfo(c: OpenWireConnection, info: ConsumerInfo):
     throw e;
   }
   if (state.closed) await closeCoreConsumers(c, state);
+}
+
+/**
+ * QueueBrowser: a snapshot of each queue, sent after the answer to the ConsumerInfo and ended by
+ * a null dispatch. Nothing is settled: the client's acks for browsed messages match no record.
+ */
+async function startBrowse(c: OpenWireConnection, state: ConsumerState, addresses: Address[], selector: string | undefined): Promise<void> {
+  const session = requireSession(c);
+  const snapshot: BrowsedMessage[] = [];
+  for (const address of addresses) snapshot.push(...await session.browse(address, selector === undefined ? {} : { selector }));
+  c.consumers.set(state.key, state);
+  sessionEntry(c, state.sessionKey).consumers.add(state.key);
+  setImmediate(() => {
+    if (state.closed) return;
+    for (const b of snapshot) c.send(deliveryDispatch(c.broker, state.info, b, c.broker.nextSequence()));
+    c.send(nullDispatch(state.info));
+  });
 }
 
 /** RemoveInfo(ConsumerId): unsettled messages go back to their queue (the core counts the attempt). */

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import type { Core, CoreSession, DeliverySink, TxId } from '../../../src/spi/index.js';
+import type { BrowsedMessage, Core, CoreSession, DeliverySink, TxId } from '../../../src/spi/index.js';
 import type { HeaderList, InboundFrame, StompVersion } from '../codec/frame.js';
 import type { StompConfig } from '../config.js';
 import type { HeartbeatPlan } from '../heartbeat.js';
 import type { DestinationMap } from '../mapping.js';
-import type { SubscriptionRegistry } from '../subscriptions.js';
+import type { Subscription, SubscriptionRegistry } from '../subscriptions.js';
 
 /**
  * What a frame handler may use of its connection. Handlers throw (or reject) to fail the
@@ -28,6 +28,8 @@ export interface StompContext {
 
   /** CONNECT succeeded: remember the session, start heart-beats, send CONNECTED. */
   opened(session: CoreSession, version: StompVersion, heartbeat: HeartbeatPlan, connected: HeaderList): void;
+  /** Sends a browse subscription its snapshot, then the `browser:end` MESSAGE. */
+  browsed(sub: Subscription, messages: BrowsedMessage[]): void;
   /** Sends a RECEIPT if the frame asked for one. */
   receipt(frame: InboundFrame): void;
   /**

@@ -15,8 +15,9 @@ import type { StompContext } from './context.js';
  *   does this: a subscription with only those stays non-durable, as on ActiveMQ.
  * - auto-acknowledged subscriptions get unbounded flow and are settled on hand-over; client
  *   acknowledged ones a window of `prefetch` unacknowledged deliveries.
- * - `browser:true` (ActiveMQ queue browsing, ended by a `browser:end` MESSAGE) is refused: the core
- *   cannot say when a browse is exhausted, and silently consuming instead would lose messages.
+ * - `browser:true` (ActiveMQ queue browsing, queues only): a snapshot of the waiting messages
+ *   (`core.browseMaxMessages` at most) as MESSAGE frames, then a `browser:end` MESSAGE; nothing
+ *   is consumed. The subscription stays until UNSUBSCRIBE, as on ActiveMQ, and gets nothing more.
  */
 export async function subscribe(frame: InboundFrame, ctx: StompContext): Promise<void> {
   const h = frame.headers;
@@ -28,8 +29,19 @@ export async function subscribe(frame: InboundFrame, ctx: StompContext): Promise
     id = destination;
   }
   if (ctx.subscriptions.has(id)) throw new ProtocolError(`Duplicate subscription id: ${id}`);
-  if (h.get('browser') === 'true') throw new ProtocolError('Queue browsing (browser:true) is not supported');
   const address = ctx.destinations.resolve(destination, true);
+  const selectorText = h.get('selector');
+  // As ActiveMQ does for STOMP: header values are strings, so compare them with numbers as numbers.
+  const selector = selectorText !== undefined && selectorText.trim().length > 0 ? `convert_string_expressions:${selectorText}` : undefined;
+  if (h.get('browser') === 'true') {
+    if (address.routing !== 'anycast') throw new ProtocolError('Queue browsing (browser:true) needs a queue destination');
+    const messages = await ctx.session.browse(address, selector !== undefined ? { selector } : {});
+    const sub = { id, consumerId: undefined, address, ackMode: 'auto' as const, pending: new Map() };
+    ctx.subscriptions.add(sub);
+    ctx.receipt(frame);
+    ctx.browsed(sub, messages);
+    return;
+  }
   const durableName = h.get('activemq.subscriptionName');
   if (durableName !== undefined && address.routing === 'anycast') {
     throw new ProtocolError('Invalid Subscription: cannot durably subscribe to a Queue destination!');
@@ -39,9 +51,7 @@ export async function subscribe(frame: InboundFrame, ctx: StompContext): Promise
     ackMode === 'auto'
       ? { flow: { kind: 'unbounded' }, autoSettle: true }
       : { flow: { kind: 'window', size: prefetchOf(h.get('activemq.prefetchSize'), address.routing === 'anycast', durableName, ctx) } };
-  const selector = h.get('selector');
-  // As ActiveMQ does for STOMP: header values are strings, so compare them with numbers as numbers.
-  if (selector !== undefined && selector.trim().length > 0) options.selector = `convert_string_expressions:${selector}`;
+  if (selector !== undefined) options.selector = selector;
   if (h.get('activemq.noLocal') === 'true') options.noLocal = true;
   if (durableName !== undefined) options.durableName = durableName;
   const consumerId = await ctx.session.subscribe(address, options);

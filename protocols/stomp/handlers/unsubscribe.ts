@@ -25,7 +25,7 @@ export async function unsubscribe(frame: InboundFrame, ctx: StompContext): Promi
   const session = ctx.session;
   if (sub !== undefined) {
     // Deliveries the core hands over until it has closed the consumer still reach the client.
-    await session.unsubscribe(sub.consumerId);
+    if (sub.consumerId !== undefined) await session.unsubscribe(sub.consumerId);
     ctx.subscriptions.remove(sub);
   }
   if (durableName !== undefined) await session.removeDurable(durableName);

@@ -125,7 +125,7 @@ describe('frame content', () => {
     ['SUBSCRIBE with a bad prefetch', 'SUBSCRIBE', { id: '1', destination: '/queue/a', ack: 'client', 'activemq.prefetchSize': '0' }, /prefetchSize/],
     ['a durable SUBSCRIBE to a queue', 'SUBSCRIBE', { id: '1', destination: '/queue/a', 'activemq.subscriptionName': 'd' }, /cannot durably subscribe to a Queue/],
     ['a durable SUBSCRIBE without client-id', 'SUBSCRIBE', { id: '1', destination: '/topic/a', 'activemq.subscriptionName': 'd' }, /client-id/],
-    ['a queue browser', 'SUBSCRIBE', { id: '1', destination: '/queue/a', browser: 'true' }, /browser/],
+    ['a topic browser', 'SUBSCRIBE', { id: '1', destination: '/topic/a', browser: 'true' }, /needs a queue destination/],
     ['UNSUBSCRIBE of an unknown id', 'UNSUBSCRIBE', { id: 'nope' }, /No subscription matched/],
     ['UNSUBSCRIBE without id (1.2)', 'UNSUBSCRIBE', { destination: '/queue/a' }, /without a subscription id/],
     ['ACK of an unknown id', 'ACK', { id: '12345' }, /Unexpected ACK/],

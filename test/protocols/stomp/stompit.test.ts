@@ -26,6 +26,20 @@ describe.each(transports)('stompit over $name', ({ options }) => {
     await c.disconnect();
   });
 
+  it('browses a queue with browser:true, ended by browser:end, without consuming it', async () => {
+    const q = stomp.name('q');
+    const c = await open();
+    for (const [i, color] of ['red', 'blue', 'red'].entries()) await c.send({ destination: `/queue/${q}`, color }, `m${i}`);
+    const browse = await c.subscribe({ destination: `/queue/${q}`, browser: 'true', selector: "color = 'red'" });
+    const seen = await browse.next(3);
+    expect(seen.map((m) => m.body)).toEqual(['m0', 'm2', '']);
+    expect(seen[2]!.headers).toMatchObject({ browser: 'end', destination: `/queue/${q}` });
+    browse.subscription.unsubscribe();
+    const sub = await c.subscribe({ destination: `/queue/${q}` });
+    expect((await sub.next(3)).map((m) => m.body)).toEqual(['m0', 'm1', 'm2']);
+    await c.disconnect();
+  });
+
   it('fans a topic out to every subscriber', async () => {
     const t = stomp.name('t');
     const a = await open();

@@ -59,6 +59,7 @@ public class JmsScenarios {
             case "dead-letter": deadLetter(); break;
             case "durable": durable(); break;
             case "selectors": selectors(); break;
+            case "browser": browser(); break;
             case "request-reply": requestReply(); break;
             case "expiration": expiration(); break;
             case "priority": priority(); break;
@@ -488,6 +489,36 @@ public class JmsScenarios {
         } catch (InvalidSelectorException expected) {
             // as ActiveMQ
         }
+        c.close();
+    }
+
+    /** QueueBrowser: sees what waits, in order, with a selector; takes nothing away. */
+    static void browser() throws Exception {
+        Connection c = connect(null);
+        Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        Queue q = s.createQueue(name("browse"));
+        MessageProducer p = s.createProducer(q);
+        for (int i = 0; i < 5; i++) {
+            TextMessage m = s.createTextMessage("m" + i);
+            m.setIntProperty("n", i);
+            p.send(m);
+        }
+        for (int round = 0; round < 2; round++) {
+            QueueBrowser b = s.createBrowser(q);
+            List<String> seen = new ArrayList<>();
+            for (Enumeration<?> e = b.getEnumeration(); e.hasMoreElements(); ) seen.add(text((Message) e.nextElement()));
+            b.close();
+            eq(Arrays.asList("m0", "m1", "m2", "m3", "m4"), seen, "browsed, round " + round);
+        }
+        QueueBrowser odd = s.createBrowser(q, "n = 1 OR n = 3");
+        List<String> selected = new ArrayList<>();
+        for (Enumeration<?> e = odd.getEnumeration(); e.hasMoreElements(); ) selected.add(text((Message) e.nextElement()));
+        odd.close();
+        eq(Arrays.asList("m1", "m3"), selected, "browsed with a selector");
+        QueueBrowser empty = s.createBrowser(s.createQueue(name("browse.none")));
+        check(!empty.getEnumeration().hasMoreElements(), "an unknown queue browses empty");
+        empty.close();
+        eq(Arrays.asList("m0", "m1", "m2", "m3", "m4"), drain(s.createConsumer(q), 5000), "all still there for a consumer");
         c.close();
     }
 
