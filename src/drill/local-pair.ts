@@ -24,12 +24,20 @@ interface LocalNode extends PairNode {
   exited?: Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/** Free ports of 127.0.0.1, all different: each stays bound until release(), so none is handed out twice. */
+class PortReservation {
+  private readonly servers: net.Server[] = [];
+
+  async take(): Promise<number> {
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+    this.servers.push(server);
+    return (server.address() as net.AddressInfo).port;
+  }
+
+  async release(): Promise<void> {
+    await Promise.all(this.servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  }
 }
 
 /**
@@ -56,8 +64,9 @@ export class LocalPair implements Pair {
   /** Allocates ports and directories; starts nothing (see start() and startLocalPair()). */
   static async create(o: LocalPairOptions): Promise<LocalPair> {
     const workDir = mkdtempSync(join(tmpdir(), 'wharf-drill-'));
+    const ports = new PortReservation();
     const node = async (name: string): Promise<LocalNode> => {
-      const adminPort = await freePort();
+      const adminPort = await ports.take();
       const env: Record<string, string> = {
         WHARF_DATA_DIR: join(workDir, 'data'),
         WHARF_STORE_KIND: 'journal',
@@ -74,13 +83,17 @@ export class LocalPair implements Pair {
         env[`WHARF_${upper}_TLS_ENABLED`] = 'false';
         env[`WHARF_${upper}_TCP_ENABLED`] = String(o.protocols.includes(p));
         if (!o.protocols.includes(p)) continue;
-        addresses[p] = { host: '127.0.0.1', port: await freePort() };
+        addresses[p] = { host: '127.0.0.1', port: await ports.take() };
         env[`WHARF_${upper}_TCP_HOST`] = '127.0.0.1';
         env[`WHARF_${upper}_TCP_PORT`] = String(addresses[p].port);
       }
       return { name, adminUrl: `http://127.0.0.1:${adminPort}`, addresses, env, logFile: join(workDir, `node-${name}.log`) };
     };
-    return new LocalPair([await node('a'), await node('b')], o, workDir);
+    try {
+      return new LocalPair([await node('a'), await node('b')], o, workDir);
+    } finally {
+      await ports.release();
+    }
   }
 
   node(name: string): LocalNode {
