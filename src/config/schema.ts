@@ -98,6 +98,7 @@ export const configSchema = {
     deadLetterNonPersistent: boolean(false, 'dead-letter non-persistent messages too (ActiveMQ drops them)'),
     memoryLimitBytes: integer(512 * MiB, 'message bytes held in memory before producers are slowed (512 MiB)', { min: 1 }),
     expirySweepMs: integer(30_000, 'how often queues are swept for expired messages (0: never)'),
+    scheduledDelivery: boolean(true, 'hold back messages with an `AMQ_SCHEDULED_DELAY` property (ms) for that long, in any protocol (ActiveMQ: `schedulerSupport`)'),
     browseMaxMessages: integer(400, 'most messages one queue browse returns (ActiveMQ\'s maxBrowsePageSize: 400)', { min: 1 }),
     users: userList('users allowed to connect; from text, JSON: `[{"username":"app","password":"secret"}]`'),
     allowAnonymous: boolean(true, 'accept connections without a username'),

@@ -11,6 +11,7 @@ import { StoreBackedState } from './adapter-state.js';
 import { authenticate, type UserEntry } from './auth.js';
 import { Consumer } from './consumer.js';
 import { deadLetterCopy } from './dead-letter.js';
+import { DeliveryScheduler, scheduledDeliveryTime } from './delivery-scheduler.js';
 import { DequeueBatch } from './dequeue-batch.js';
 import { MemoryGate } from './memory-gate.js';
 import { encodeMessage } from './message-codec.js';
@@ -42,6 +43,8 @@ export interface CoreConfig {
   expirySweepMs: number;
   /** Most messages one browse returns. */
   browseMaxMessages: number;
+  /** Honour AMQ_SCHEDULED_DELAY (ActiveMQ: schedulerSupport). */
+  scheduledDelivery: boolean;
   users: UserEntry[];
   allowAnonymous: boolean;
 }
@@ -78,6 +81,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
   private readonly clientIds = new Map<string, Session>();
   private readonly memory: MemoryGate;
   // An acknowledgement lost with the machine means a redelivery, not a loss: no fsync of its own.
+  private readonly scheduler = new DeliveryScheduler();
   private readonly dequeues = new DequeueBatch((ops) => this.commitNow(ops, undefined, RELAXED));
   private readonly dlqAddress: Address;
   private readonly idPrefix: string;
@@ -176,6 +180,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     if (this.lifecycle === 'stopped') return;
     this.lifecycle = 'stopped';
     clearInterval(this.sweepTimer);
+    this.scheduler.stop();
     const reason = new BrokerError('SHUTDOWN');
     const sessions = [...this.sessions.values()];
     await Promise.all(sessions.map((s) => this.closeSessionFor(s, reason)));
@@ -247,6 +252,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
       userId: m.userId,
       originalDestination: m.originalDestination,
       native: m.native,
+      deliveryTime: m.deliveryTime ?? (this.config.scheduledDelivery ? scheduledDeliveryTime(m.properties, Date.now()) : undefined),
     };
   }
 
@@ -564,6 +570,10 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     }
     const copy = deadLetterCopy(e.message, this.dlqAddress, cause);
     await this.enqueue(copy, [this.router.queue(this.dlqAddress)], dequeue);
+  }
+
+  schedule(q: Queue, e: QueueEntry, at: number): void {
+    this.scheduler.add(at, q, e);
   }
 
   deliveryCounted(q: Queue, e: QueueEntry): void {

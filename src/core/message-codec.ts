@@ -23,7 +23,7 @@ const TAG_NULL = 0, TAG_STRING = 1, TAG_NUMBER = 2, TAG_BOOL = 3, TAG_BIGINT = 4
 
 const OPTIONAL_FIELDS = [
   'correlationId', 'replyTo', 'type', 'contentType', 'groupId', 'groupSeq', 'userId',
-  'originalDestination', 'native',
+  'originalDestination', 'native', 'deliveryTime',
 ] as const;
 
 /** Room for the fixed fields and a few properties besides the body, so most messages need one buffer. */
@@ -130,6 +130,7 @@ export function encodeMessage(m: CoreMessage): Uint8Array {
   if (m.userId !== undefined) w.str(m.userId);
   if (m.originalDestination !== undefined) w.address(m.originalDestination);
   if (m.native !== undefined) { w.str(m.native.protocol); w.bytes(m.native.data); }
+  if (m.deliveryTime !== undefined) w.f64(m.deliveryTime);
   const keys = Object.keys(m.properties);
   w.u32(keys.length);
   for (const k of keys) {
@@ -143,6 +144,11 @@ export function encodeMessage(m: CoreMessage): Uint8Array {
 }
 
 /** The priority of an encoded message, read without decoding it (the fixed fields come first). */
+/** Whether an encoded message has a delivery time (is scheduled), read without decoding it. */
+export function peekScheduled(data: Uint8Array): boolean {
+  return ((data[1]! | (data[2]! << 8)) & FIELD_BIT.deliveryTime) !== 0;
+}
+
 export function peekPriority(data: Uint8Array): number {
   const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   let pos = 3; // version, field bits
@@ -179,6 +185,7 @@ export function decodeMessage(data: Uint8Array): CoreMessage {
   if (has('userId')) m.userId = r.str();
   if (has('originalDestination')) m.originalDestination = r.address();
   if (has('native')) m.native = { protocol: r.str(), data: Uint8Array.from(r.bytes()) };
+  if (has('deliveryTime')) m.deliveryTime = r.f64();
   const count = r.u32();
   const properties: Properties = {};
   let types: Record<string, PropertyType> | undefined;

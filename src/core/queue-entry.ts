@@ -1,5 +1,5 @@
 import type { CoreMessage } from '../spi/message.js';
-import { decodeMessage, peekPriority } from './message-codec.js';
+import { decodeMessage, peekPriority, peekScheduled } from './message-codec.js';
 
 /**
  * A recovered message, decoded on first use: a restart then costs a scan of the journal, not the
@@ -8,12 +8,15 @@ import { decodeMessage, peekPriority } from './message-codec.js';
 export class StoredMessage {
   readonly priority: number;
   readonly size: number;
+  /** Has a delivery time: decoded at recovery to learn it (other messages stay undecoded). */
+  readonly scheduled: boolean;
   private data: Uint8Array | undefined;
   private decoded: CoreMessage | undefined;
 
   constructor(data: Uint8Array) {
     this.data = data;
     this.priority = peekPriority(data);
+    this.scheduled = peekScheduled(data);
     this.size = data.length;
   }
 
@@ -57,6 +60,11 @@ export class QueueEntry {
 
   get message(): CoreMessage {
     return (this.loaded ??= this.stored!.message);
+  }
+
+  /** Not to be delivered before this time (scheduled delivery), ms since the epoch. */
+  get deliveryTime(): number | undefined {
+    return this.loaded || this.stored!.scheduled ? this.message.deliveryTime : undefined;
   }
 
   /** The message, without decoding it for keeps. */

@@ -21,6 +21,8 @@ export interface QueueHost {
   deadLetter(queue: Queue, entry: QueueEntry, cause: RemovalCause): Promise<void>;
   /** A failed attempt was counted: persist the new count of a durable entry. */
   deliveryCounted(queue: Queue, entry: QueueEntry): void;
+  /** Hold `entry` back until `at`, then hand it to releaseScheduled(). */
+  schedule(queue: Queue, entry: QueueEntry, at: number): void;
 }
 
 export type QueueKind = 'queue' | 'durable-subscription' | 'subscription';
@@ -43,6 +45,8 @@ export class Queue {
   /** Consumers created but not yet attached (see Session.subscribe): they count as present. */
   attaching = 0;
   inflightCount = 0;
+  /** Entries waiting for their delivery time (in the core's scheduler). */
+  scheduledCount = 0;
   enqueued = 0;
   dequeued = 0;
   deleted = false;
@@ -60,18 +64,39 @@ export class Queue {
   ) {}
 
   get depth(): number {
-    return this.pending.size + this.inflightCount;
+    return this.pending.size + this.inflightCount + this.scheduledCount;
   }
 
   enqueue(entry: QueueEntry): void {
     this.enqueued++;
+    if (this.holdBack(entry)) return;
     this.pending.push(entry);
     this.dispatch();
   }
 
   /** Enqueues recovered entries in seq order without dispatching each. */
   restore(entry: QueueEntry): void {
-    this.pending.push(entry);
+    if (!this.holdBack(entry)) this.pending.push(entry);
+  }
+
+  /** A scheduled entry's time has come: it waits at its place in send order. */
+  releaseScheduled(entry: QueueEntry): void {
+    this.scheduledCount--;
+    if (this.deleted) {
+      this.host.dequeued(this, entry).catch((err: unknown) =>
+        this.host.logger.warn({ err, queue: this.address.name }, 'could not drop a scheduled message of a deleted queue'));
+      return;
+    }
+    this.pending.insertInOrder(entry);
+    this.dispatch();
+  }
+
+  private holdBack(entry: QueueEntry): boolean {
+    const at = entry.deliveryTime;
+    if (at === undefined || at <= Date.now()) return false;
+    this.scheduledCount++;
+    this.host.schedule(this, entry, at);
+    return true;
   }
 
   addConsumer(c: Consumer): void {

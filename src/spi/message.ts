@@ -52,6 +52,11 @@ export interface CoreMessage {
   /** Where a dead-lettered message was first sent. */
   originalDestination?: Address;
   /**
+   * Scheduled delivery: not handed to consumers before this time, ms since the epoch. The core
+   * sets it at send from the `AMQ_SCHEDULED_DELAY` property (ActiveMQ's name, any protocol).
+   */
+  deliveryTime?: number;
+  /**
    * The message as its producer's protocol encoded it, kept so that consumers of the same
    * protocol get it back exactly (e.g. AMQP sections); other protocols use the neutral fields.
    */

@@ -40,6 +40,18 @@ describe.each(transports)('stompit over $name', ({ options }) => {
     await c.disconnect();
   });
 
+  it('holds back a message sent with an AMQ_SCHEDULED_DELAY header', async () => {
+    const q = stomp.name('q');
+    const c = await open();
+    const sub = await c.subscribe({ destination: `/queue/${q}` });
+    const sent = Date.now();
+    await c.send({ destination: `/queue/${q}`, AMQ_SCHEDULED_DELAY: '400' }, 'later');
+    await c.send({ destination: `/queue/${q}` }, 'now');
+    expect((await sub.next(2)).map((m) => m.body)).toEqual(['now', 'later']);
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(390);
+    await c.disconnect();
+  });
+
   it('fans a topic out to every subscriber', async () => {
     const t = stomp.name('t');
     const a = await open();

@@ -60,6 +60,7 @@ public class JmsScenarios {
             case "durable": durable(); break;
             case "selectors": selectors(); break;
             case "browser": browser(); break;
+            case "scheduled": scheduled(); break;
             case "request-reply": requestReply(); break;
             case "expiration": expiration(); break;
             case "priority": priority(); break;
@@ -519,6 +520,25 @@ public class JmsScenarios {
         check(!empty.getEnumeration().hasMoreElements(), "an unknown queue browses empty");
         empty.close();
         eq(Arrays.asList("m0", "m1", "m2", "m3", "m4"), drain(s.createConsumer(q), 5000), "all still there for a consumer");
+        c.close();
+    }
+
+    /** ActiveMQ's scheduled delivery: AMQ_SCHEDULED_DELAY holds a message back for that long. */
+    static void scheduled() throws Exception {
+        Connection c = connect(null);
+        Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        Queue q = s.createQueue(name("scheduled"));
+        MessageProducer p = s.createProducer(q);
+        TextMessage later = s.createTextMessage("later");
+        later.setLongProperty("AMQ_SCHEDULED_DELAY", 1500);
+        long sent = System.currentTimeMillis();
+        p.send(later);
+        p.send(s.createTextMessage("now"));
+        MessageConsumer consumer = s.createConsumer(q);
+        eq("now", text(consumer.receive(5000)), "the undelayed message first");
+        check(consumer.receive(500) == null, "the delayed message is held back");
+        eq("later", text(consumer.receive(5000)), "the delayed message");
+        check(System.currentTimeMillis() - sent >= 1450, "held back for its delay");
         c.close();
     }
 
