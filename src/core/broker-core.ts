@@ -357,7 +357,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     // The queue counts the consumer as attaching until Session.subscribe attaches it.
     const consumerFor = (queue: Queue, consumerSelector = selector, reserved = false): Consumer => {
       if (!reserved) queue.attaching++;
-      return new Consumer(id, session, queue, from, o.flow, o.autoSettle === true, consumerSelector);
+      return new Consumer(id, session, queue, from, o.flow, o.autoSettle === true, consumerSelector, o.priority ?? 0, o.exclusive === true);
     };
     if (from.routing === 'anycast') return consumerFor(this.router.queue(from));
     // A wildcard filter is no destination of its own: only concrete names are registered as topics.

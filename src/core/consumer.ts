@@ -32,6 +32,8 @@ export class Consumer {
     readonly flow: SubscribeOptions['flow'],
     readonly autoSettle: boolean,
     readonly selector: Selector | undefined,
+    readonly priority = 0,
+    readonly exclusive = false,
   ) {
     this.credit = flow.kind === 'credit' ? flow.initial : 0;
   }

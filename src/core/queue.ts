@@ -40,6 +40,10 @@ export class Queue {
   /** Message group → the consumer it sticks to (JMSXGroupID, as ActiveMQ does). */
   private readonly groups = new Map<string, Consumer>();
   private roundRobin = 0;
+  /** The exclusive consumer that alone gets messages, if any is attached. */
+  private exclusiveOwner: Consumer | undefined;
+  /** Consumers of more than one priority are attached (pick() then goes level by level). */
+  private mixedPriorities = false;
   private dispatching = false;
   private dispatchAgain = false;
   /** Consumers created but not yet attached (see Session.subscribe): they count as present. */
@@ -100,7 +104,11 @@ export class Queue {
   }
 
   addConsumer(c: Consumer): void {
-    this.consumers.push(c);
+    // Highest priority first, then oldest: the order pick() and the exclusive owner follow.
+    let at = this.consumers.length;
+    while (at > 0 && this.consumers[at - 1]!.priority < c.priority) at--;
+    this.consumers.splice(at, 0, c);
+    this.consumersChanged();
     this.dispatch();
   }
 
@@ -108,6 +116,12 @@ export class Queue {
     const i = this.consumers.indexOf(c);
     if (i >= 0) this.consumers.splice(i, 1);
     for (const [group, owner] of this.groups) if (owner === c) this.groups.delete(group);
+    this.consumersChanged();
+  }
+
+  private consumersChanged(): void {
+    this.exclusiveOwner = this.consumers.find((c) => c.exclusive);
+    this.mixedPriorities = this.consumers.some((c) => c.priority !== this.consumers[0]!.priority);
   }
 
   /** Hands pending messages to consumers with capacity until none can take more. */
@@ -158,26 +172,46 @@ export class Queue {
   }
 
   private anyReady(): boolean {
+    if (this.exclusiveOwner) return this.exclusiveOwner.capacity() > 0;
     for (const c of this.consumers) if (c.capacity() > 0) return true;
     return false;
   }
 
-  /** Round-robin over consumers with capacity whose selector matches; a group sticks to its consumer. */
+  /**
+   * The exclusive consumer if there is one; else round-robin over the consumers of the highest
+   * priority that have capacity and whose selector matches, then the next priority down. A message
+   * group sticks to its consumer.
+   */
   private pick(entry: QueueEntry): Consumer | undefined {
     const group = entry.message.groupId;
     if (group !== undefined) {
       const owner = this.groups.get(group);
-      if (owner && !owner.closed) return owner.capacity() > 0 && owner.accepts(entry) ? owner : undefined;
-    }
-    const n = this.consumers.length;
-    for (let i = 0; i < n; i++) {
-      const idx = (this.roundRobin + i) % n;
-      const c = this.consumers[idx]!;
-      if (c.capacity() > 0 && c.accepts(entry)) {
-        this.roundRobin = idx + 1;
-        if (group !== undefined) this.groups.set(group, c);
-        return c;
+      if (owner && !owner.closed && (!this.exclusiveOwner || owner === this.exclusiveOwner)) {
+        return owner.capacity() > 0 && owner.accepts(entry) ? owner : undefined;
       }
+    }
+    const c = this.exclusiveOwner
+      ? (this.exclusiveOwner.capacity() > 0 && this.exclusiveOwner.accepts(entry) ? this.exclusiveOwner : undefined)
+      : this.pickShared(entry);
+    if (c && group !== undefined) this.groups.set(group, c);
+    return c;
+  }
+
+  private pickShared(entry: QueueEntry): Consumer | undefined {
+    const cs = this.consumers;
+    for (let start = 0; start < cs.length;) {
+      let end = cs.length;
+      if (this.mixedPriorities) for (end = start + 1; end < cs.length && cs[end]!.priority === cs[start]!.priority;) end++;
+      const n = end - start;
+      for (let i = 0; i < n; i++) {
+        const idx = start + ((this.roundRobin + i) % n);
+        const c = cs[idx]!;
+        if (c.capacity() > 0 && c.accepts(entry)) {
+          this.roundRobin = idx - start + 1;
+          return c;
+        }
+      }
+      start = end;
     }
     return undefined;
   }

@@ -70,6 +70,16 @@ export interface SubscribeOptions {
   flow: { kind: 'window'; size: number } | { kind: 'credit'; initial: number } | { kind: 'unbounded' };
   /** Deliveries are settled as accepted the moment they are handed over (at-most-once, auto ack). */
   autoSettle?: boolean;
+  /**
+   * Consumer priority (ActiveMQ `consumer.priority`): consumers of a higher priority that can
+   * take a message get it first; lower ones only what the higher ones cannot take. Default 0.
+   */
+  priority?: number;
+  /**
+   * Exclusive consumer (ActiveMQ `consumer.exclusive`): while one is attached, the queue
+   * dispatches to it alone (the highest-priority, then the oldest); the next takes over when it goes.
+   */
+  exclusive?: boolean;
 }
 
 export interface Delivery {

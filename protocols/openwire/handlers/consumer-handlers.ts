@@ -46,7 +46,10 @@ export async function onConsumerInfo(c: OpenWireConnection, info: ConsumerInfo):
   try {
     for (const address of addresses) {
       const credit = state.initialCredit();
-      const options: SubscribeOptions = { flow: { kind: 'credit', initial: credit }, noLocal: info.noLocal };
+      // `?consumer.exclusive=true&consumer.priority=N` on the destination arrive as these fields.
+      const options: SubscribeOptions = {
+        flow: { kind: 'credit', initial: credit }, noLocal: info.noLocal, exclusive: info.exclusive, priority: info.priority,
+      };
       if (selector !== undefined) options.selector = selector;
       if (durable !== undefined) options.durableName = durable;
       const id = await session.subscribe(address, options);

@@ -9,7 +9,8 @@ import type { StompContext } from './context.js';
  * - `id` required from 1.1 on; a 1.0 subscription without one is known by its destination.
  * - `ack`: client | client-individual; anything else (or nothing) is auto.
  * - `selector`; `activemq.subscriptionName` makes a durable topic subscription (needs the
- *   connection's client-id); `activemq.noLocal`; `activemq.prefetchSize` (defaults as ActiveMQ:
+ *   connection's client-id); `activemq.noLocal`; `activemq.exclusive` and `activemq.priority`
+ *   (exclusive consumer, consumer priority 0–127); `activemq.prefetchSize` (defaults as ActiveMQ:
  *   queue 1000, topic 32767, durable topic 100). ActiveMQ 5 reads no other durable-name header
  *   (`durable-subscription-name`, `persistent:true` are Artemis / RabbitMQ spellings), so neither
  *   does this: a subscription with only those stays non-durable, as on ActiveMQ.
@@ -53,11 +54,21 @@ export async function subscribe(frame: InboundFrame, ctx: StompContext): Promise
       : { flow: { kind: 'window', size: prefetchOf(h.get('activemq.prefetchSize'), address.routing === 'anycast', durableName, ctx) } };
   if (selector !== undefined) options.selector = selector;
   if (h.get('activemq.noLocal') === 'true') options.noLocal = true;
+  if (h.get('activemq.exclusive') === 'true') options.exclusive = true;
+  const priority = h.get('activemq.priority');
+  if (priority !== undefined) options.priority = priorityOf(priority);
   if (durableName !== undefined) options.durableName = durableName;
   const consumerId = await ctx.session.subscribe(address, options);
   ctx.subscriptions.add({ id, consumerId, address, ackMode, pending: new Map() });
   // The core starts delivering on a later macrotask: the RECEIPT goes first, as on ActiveMQ.
   ctx.receipt(frame);
+}
+
+/** ActiveMQ consumer priorities are a byte: 0–127. */
+function priorityOf(value: string): number {
+  const priority = /^\s*\d{1,3}\s*$/.test(value) ? Number(value) : NaN;
+  if (!(priority <= 127)) throw new ProtocolError(`Invalid activemq.priority: ${value.slice(0, 32)} (0 to 127)`);
+  return priority;
 }
 
 function ackModeOf(value: string | undefined): AckMode {

@@ -125,6 +125,7 @@ describe('frame content', () => {
     ['SUBSCRIBE with a bad prefetch', 'SUBSCRIBE', { id: '1', destination: '/queue/a', ack: 'client', 'activemq.prefetchSize': '0' }, /prefetchSize/],
     ['a durable SUBSCRIBE to a queue', 'SUBSCRIBE', { id: '1', destination: '/queue/a', 'activemq.subscriptionName': 'd' }, /cannot durably subscribe to a Queue/],
     ['a durable SUBSCRIBE without client-id', 'SUBSCRIBE', { id: '1', destination: '/topic/a', 'activemq.subscriptionName': 'd' }, /client-id/],
+    ['a bad activemq.priority', 'SUBSCRIBE', { id: '1', destination: '/queue/a', 'activemq.priority': '300' }, /Invalid activemq.priority/],
     ['a topic browser', 'SUBSCRIBE', { id: '1', destination: '/topic/a', browser: 'true' }, /needs a queue destination/],
     ['UNSUBSCRIBE of an unknown id', 'UNSUBSCRIBE', { id: 'nope' }, /No subscription matched/],
     ['UNSUBSCRIBE without id (1.2)', 'UNSUBSCRIBE', { destination: '/queue/a' }, /without a subscription id/],

@@ -40,6 +40,24 @@ describe.each(transports)('stompit over $name', ({ options }) => {
     await c.disconnect();
   });
 
+  it('honours activemq.exclusive and activemq.priority on SUBSCRIBE', async () => {
+    const q = stomp.name('q');
+    const c = await open();
+    const plain = await c.subscribe({ destination: `/queue/${q}` });
+    const exclusive = await c.subscribe({ destination: `/queue/${q}`, 'activemq.exclusive': 'true' });
+    const p = stomp.name('p');
+    const low = await c.subscribe({ destination: `/queue/${p}`, 'activemq.priority': '1' });
+    const high = await c.subscribe({ destination: `/queue/${p}`, 'activemq.priority': '9' });
+    for (let i = 0; i < 3; i++) {
+      await c.send({ destination: `/queue/${q}` }, `e${i}`);
+      await c.send({ destination: `/queue/${p}` }, `p${i}`);
+    }
+    expect((await exclusive.next(3)).map((m) => m.body)).toEqual(['e0', 'e1', 'e2']);
+    expect((await high.next(3)).map((m) => m.body)).toEqual(['p0', 'p1', 'p2']);
+    expect([plain.messages.length, low.messages.length]).toEqual([0, 0]);
+    await c.disconnect();
+  });
+
   it('holds back a message sent with an AMQ_SCHEDULED_DELAY header', async () => {
     const q = stomp.name('q');
     const c = await open();

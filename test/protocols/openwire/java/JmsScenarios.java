@@ -61,6 +61,7 @@ public class JmsScenarios {
             case "selectors": selectors(); break;
             case "browser": browser(); break;
             case "scheduled": scheduled(); break;
+            case "consumer-options": consumerOptions(); break;
             case "request-reply": requestReply(); break;
             case "expiration": expiration(); break;
             case "priority": priority(); break;
@@ -520,6 +521,30 @@ public class JmsScenarios {
         check(!empty.getEnumeration().hasMoreElements(), "an unknown queue browses empty");
         empty.close();
         eq(Arrays.asList("m0", "m1", "m2", "m3", "m4"), drain(s.createConsumer(q), 5000), "all still there for a consumer");
+        c.close();
+    }
+
+    /** Destination options consumer.exclusive and consumer.priority, as ActiveMQ reads them. */
+    static void consumerOptions() throws Exception {
+        Connection c = connect(null);
+        Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        String excl = name("exclusive");
+        MessageConsumer plain = s.createConsumer(s.createQueue(excl));
+        MessageConsumer owner = s.createConsumer(s.createQueue(excl + "?consumer.exclusive=true"));
+        MessageConsumer standby = s.createConsumer(s.createQueue(excl + "?consumer.exclusive=true"));
+        sendTexts(s, s.createQueue(excl), "e0", "e1", "e2");
+        eq(Arrays.asList("e0", "e1", "e2"), drain(owner, 5000), "all to the exclusive consumer");
+        check(plain.receive(300) == null && standby.receive(300) == null, "nothing to the others");
+        owner.close();
+        sendTexts(s, s.createQueue(excl), "e3");
+        eq(Arrays.asList("e3"), drain(standby, 5000), "the next exclusive consumer takes over");
+        check(plain.receive(300) == null, "still nothing to the plain consumer");
+        String prio = name("priority");
+        MessageConsumer low = s.createConsumer(s.createQueue(prio + "?consumer.priority=1"));
+        MessageConsumer high = s.createConsumer(s.createQueue(prio + "?consumer.priority=9"));
+        sendTexts(s, s.createQueue(prio), "p0", "p1", "p2", "p3");
+        eq(Arrays.asList("p0", "p1", "p2", "p3"), drain(high, 5000), "all to the higher priority");
+        check(low.receive(300) == null, "nothing to the lower priority while the higher one has room");
         c.close();
     }
 
