@@ -155,6 +155,10 @@ export async function startBroker(config: ResolvedConfig, registry: BrokerRegist
         operations: {
           handoff: async () => { await ha?.handoff(true); },
           crash: () => process.kill(process.pid, 'SIGKILL'),
+          redrive: async (from, o) => {
+            if (!serving?.core) throw new BrokerError('SHUTDOWN', 'this broker is not serving');
+            return serving.core.redrive(from, o);
+          },
         },
       });
     }

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { isBrokerError } from '../spi/errors.js';
+import type { Address } from '../spi/message.js';
 import { readiness, type BrokerView } from './broker-view.js';
 import { brokerMetrics, renderPrometheus } from './prometheus-text.js';
 
@@ -20,6 +22,8 @@ export interface AdminOperations {
   handoff(): Promise<void>;
   /** Hard failover for drills: the process dies at once, as with SIGKILL. */
   crash(): void;
+  /** Moves waiting messages of queue `from` back to where they were first sent (or to queue `to`). */
+  redrive(from: string, options: { to?: Address; max?: number }): Promise<{ moved: number; failed: number; left: number }>;
 }
 
 export interface AdminServer {
@@ -48,7 +52,7 @@ const ROUTES: Record<string, (view: BrokerView) => Reply> = {
   '/metrics': (view) => ({ status: 200, type: 'text/plain; version=0.0.4; charset=utf-8', body: renderPrometheus(brokerMetrics(view)) }),
 };
 
-const ACTIONS: Record<string, (ops: AdminOperations) => Promise<Reply>> = {
+const ACTIONS: Record<string, (ops: AdminOperations, query: URLSearchParams) => Promise<Reply>> = {
   '/api/handoff': async (ops) => {
     await ops.handoff();
     return json(200, { handedOff: true });
@@ -57,15 +61,34 @@ const ACTIONS: Record<string, (ops: AdminOperations) => Promise<Reply>> = {
     ops.crash();
     return json(500, { error: 'still alive' });
   },
+  // ?from=ActiveMQ.DLQ[&to=queue][&max=N]
+  '/api/redrive': async (ops, query) => {
+    const from = query.get('from');
+    const to = query.get('to');
+    const max = query.get('max');
+    if (!from) return json(400, { error: 'from=<queue> is required' });
+    if (max !== null && !/^\d{1,9}$/.test(max)) return json(400, { error: 'max must be a count' });
+    try {
+      const result = await ops.redrive(from, {
+        ...(to ? { to: { name: to, routing: 'anycast' } } : {}),
+        ...(max !== null ? { max: Number(max) } : {}),
+      });
+      return json(200, result);
+    } catch (e) {
+      if (isBrokerError(e) && (e.code === 'INVALID_ADDRESS' || e.code === 'SHUTDOWN')) return json(e.code === 'SHUTDOWN' ? 503 : 400, { error: e.message });
+      throw e;
+    }
+  },
 };
 
 async function route(req: IncomingMessage, options: AdminOptions): Promise<Reply> {
-  const path = new URL(req.url ?? '/', 'http://admin').pathname;
+  const url = new URL(req.url ?? '/', 'http://admin');
+  const path = url.pathname;
   const action = ACTIONS[path];
   if (action) {
     if (req.method !== 'POST') return json(405, { error: 'only POST' });
     if (!options.operations) return json(404, { error: 'no operations on this listener' });
-    return action(options.operations);
+    return action(options.operations, url.searchParams);
   }
   const handler = ROUTES[path];
   if (!handler) return json(404, { error: `no such endpoint; try ${[...Object.keys(ROUTES), ...Object.keys(ACTIONS)].join(', ')}` });
@@ -73,7 +96,7 @@ async function route(req: IncomingMessage, options: AdminOptions): Promise<Reply
   return handler(options.view());
 }
 
-/** The admin HTTP listener: health, readiness, role, destinations and Prometheus metrics; POST for handoff and crash. */
+/** The admin HTTP listener: health, readiness, role, destinations and Prometheus metrics; POST for handoff, crash and redrive. */
 export async function startAdminServer(options: AdminOptions): Promise<AdminServer> {
   const logger = options.logger;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {

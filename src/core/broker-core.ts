@@ -10,7 +10,7 @@ import { hasWildcard, validateAddress } from './address-rules.js';
 import { StoreBackedState } from './adapter-state.js';
 import { authenticate, type UserEntry } from './auth.js';
 import { Consumer } from './consumer.js';
-import { deadLetterCopy } from './dead-letter.js';
+import { deadLetterCopy, redriveCopy } from './dead-letter.js';
 import { DeliveryScheduler, scheduledDeliveryTime } from './delivery-scheduler.js';
 import { DequeueBatch } from './dequeue-batch.js';
 import { MemoryGate } from './memory-gate.js';
@@ -324,6 +324,41 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     return this.store.commit(ops, options).then(then, (e: unknown) => {
       throw toBrokerError(e);
     });
+  }
+
+  /**
+   * Redrive: moves up to `max` waiting messages of queue `from` (a dead-letter queue) to `to`, or
+   * each to the destination it was first sent to; one atomic store commit per message (its copy
+   * in, the original out). Messages in flight, and those with nowhere to go, stay.
+   */
+  async redrive(from: string, options: { to?: Address; max?: number } = {}): Promise<{ moved: number; failed: number; left: number }> {
+    this.assertServing();
+    const q = this.router.queues.get(from);
+    if (!q) throw new BrokerError('INVALID_ADDRESS', `no queue ${from}`);
+    if (options.to) validateAddress(options.to, false);
+    const max = options.max ?? Infinity;
+    const moving: Promise<void>[] = [];
+    for (const e of q.pending.entries()) {
+      if (moving.length >= max) break;
+      const to = options.to ?? e.message.originalDestination;
+      if (!to || to.temporary || (to.routing === 'anycast' && to.name === from)) continue;
+      q.pending.remove(e);
+      q.dequeued++;
+      this.memory.release(e.size);
+      const dequeue: StoreOp[] = e.storeId !== undefined ? [{ kind: 'dequeue', queue: q.key, id: e.storeId }] : [];
+      const copy = redriveCopy(e.message, to);
+      moving.push(this.enqueue(copy, this.router.targets(to, copy, undefined), dequeue).catch((err: unknown) => {
+        // Not moved (the store refused): the message stays where it was.
+        this.memory.add(e.size);
+        q.dequeued--;
+        if (!q.deleted) q.pending.insertInOrder(e);
+        throw err;
+      }));
+    }
+    const results = await Promise.allSettled(moving);
+    const failed = results.filter((r) => r.status === 'rejected');
+    if (failed.length === moving.length && failed.length > 0) throw toBrokerError((failed[0] as PromiseRejectedResult).reason);
+    return { moved: moving.length - failed.length, failed: failed.length, left: q.pending.size + q.inflightCount + q.scheduledCount };
   }
 
   browse(session: Session, from: Address, o: BrowseOptions): BrowsedMessage[] {

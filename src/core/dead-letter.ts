@@ -10,6 +10,18 @@ const CAUSE_TEXT: Record<RemovalCause, string> = {
   'max-redeliveries': 'delivery count exceeded the maximum of redeliveries',
 };
 
+/**
+ * The copy of a dead-lettered message that goes back (redrive, as SQS's or ActiveMQ's console
+ * "retry"): to `to`, without the dead-letter marks; a fresh message to the queue it reaches.
+ */
+export function redriveCopy(m: CoreMessage, to: Address): CoreMessage {
+  const properties = { ...m.properties };
+  delete properties[DLQ_CAUSE_PROPERTY];
+  const copy: CoreMessage = { ...m, address: to, properties };
+  delete copy.originalDestination;
+  return copy;
+}
+
 /** The copy of a message that goes to the dead-letter queue: same id, original destination kept. */
 export function deadLetterCopy(m: CoreMessage, dlq: Address, cause: RemovalCause): CoreMessage {
   return {
