@@ -99,6 +99,8 @@ export const configSchema = {
     memoryLimitBytes: integer(512 * MiB, 'message bytes held in memory before producers are slowed (512 MiB)', { min: 1 }),
     expirySweepMs: integer(30_000, 'how often queues are swept for expired messages (0: never)'),
     scheduledDelivery: boolean(true, 'hold back messages with an `AMQ_SCHEDULED_DELAY` property (ms) for that long, in any protocol (ActiveMQ: `schedulerSupport`)'),
+    duplicateWindowMs: integer(300_000, 'how long a `_AMQ_DUPL_ID` property is remembered per destination: a message repeating one within it is acknowledged and dropped (SQS deduplication: 5 min); 0: off'),
+    duplicateMaxIds: integer(100_000, 'most duplicate-detection ids remembered at once (the oldest are forgotten first)', { min: 1 }),
     browseMaxMessages: integer(400, 'most messages one queue browse returns (ActiveMQ\'s maxBrowsePageSize: 400)', { min: 1 }),
     users: userList('users allowed to connect; from text, JSON: `[{"username":"app","password":"secret"}]`'),
     allowAnonymous: boolean(true, 'accept connections without a username'),

@@ -13,6 +13,7 @@ import { Consumer } from './consumer.js';
 import { deadLetterCopy, redriveCopy } from './dead-letter.js';
 import { DeliveryScheduler, scheduledDeliveryTime } from './delivery-scheduler.js';
 import { DequeueBatch } from './dequeue-batch.js';
+import { DUPLICATE_ID_SPACE, DuplicateDetector } from './duplicate-detector.js';
 import { MemoryGate } from './memory-gate.js';
 import { encodeMessage } from './message-codec.js';
 import { isExpired, newEntry, recoveredEntry, type QueueEntry } from './queue-entry.js';
@@ -45,6 +46,10 @@ export interface CoreConfig {
   browseMaxMessages: number;
   /** Honour AMQ_SCHEDULED_DELAY (ActiveMQ: schedulerSupport). */
   scheduledDelivery: boolean;
+  /** How long a `_AMQ_DUPL_ID` is remembered per destination; 0: no duplicate detection. */
+  duplicateWindowMs: number;
+  /** Most duplicate-detection ids remembered (the oldest are forgotten first). */
+  duplicateMaxIds: number;
   users: UserEntry[];
   allowAnonymous: boolean;
 }
@@ -90,6 +95,8 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
   private nextSeq = 1;
   private nextStoreId = 1;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private duplicateTimer: NodeJS.Timeout | undefined;
+  private readonly duplicates: DuplicateDetector;
 
   /**
    * @param fence asked before every dispatch and every session call: false once this process may
@@ -105,6 +112,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     this.brokerName = config.brokerName;
     this.maxRedeliveries = config.maxRedeliveries;
     this.memory = new MemoryGate(config.memoryLimitBytes);
+    this.duplicates = new DuplicateDetector({ windowMs: config.duplicateWindowMs, maxIds: config.duplicateMaxIds });
     this.dlqAddress = { name: config.deadLetterQueue, routing: 'anycast' };
     // Dots would split ids into address levels (temporary destinations are named after them).
     this.idPrefix = `ID:${hostname().replace(/\./g, '-')}-${process.pid}-${Date.now()}`;
@@ -129,6 +137,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
   async start(): Promise<void> {
     const recovered = await this.store.open();
     this.state.load(recovered.kv);
+    this.duplicates.load(this.state.entries(DUPLICATE_ID_SPACE), Date.now());
     const { containers, maxSeq, maxStoreId } = readRecoveredState(recovered);
     this.nextSeq = maxSeq + 1;
     this.nextStoreId = maxStoreId + 1;
@@ -144,6 +153,10 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
       }
     }
     this.lifecycle = 'serving';
+    if (this.config.duplicateWindowMs > 0) {
+      this.duplicateTimer = setInterval(() => this.forgetOldIds(), Math.max(1000, this.config.duplicateWindowMs / 4));
+      this.duplicateTimer.unref();
+    }
     if (this.config.expirySweepMs > 0) {
       this.sweepTimer = setInterval(() => this.sweepExpired(), this.config.expirySweepMs);
       this.sweepTimer.unref();
@@ -180,6 +193,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     if (this.lifecycle === 'stopped') return;
     this.lifecycle = 'stopped';
     clearInterval(this.sweepTimer);
+    clearInterval(this.duplicateTimer);
     this.scheduler.stop();
     const reason = new BrokerError('SHUTDOWN');
     const sessions = [...this.sessions.values()];
@@ -258,14 +272,31 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
 
   /** Synchronous unless producers must wait for memory or the message for the store. */
   route(to: Address, message: CoreMessage, from: Session): Promise<void> {
-    if (this.memory.blocked) return this.routeWhenOpen(to, message, from);
-    return this.enqueue(message, this.router.targets(to, message, from), []);
+    const key = this.duplicates.keyOf(to, message);
+    if (key === undefined) return this.routeOnce(to, message, from, []);
+    const now = Date.now();
+    const first = this.duplicates.duplicateOf(key, now);
+    if (first) return first;
+    let settle!: (p: Promise<void>) => void;
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    done.catch(() => {}); // the sender hears of a failure through `sent`
+    const ops: StoreOp[] = [];
+    ops.push(...this.duplicates.remember(key, now, message.persistent, ops, done));
+    const sent = this.routeOnce(to, message, from, ops);
+    sent.catch(() => this.duplicates.release(key, done));
+    settle(sent);
+    return sent;
   }
 
-  private async routeWhenOpen(to: Address, message: CoreMessage, from: Session): Promise<void> {
+  private routeOnce(to: Address, message: CoreMessage, from: Session, ops: StoreOp[]): Promise<void> {
+    if (this.memory.blocked) return this.routeWhenOpen(to, message, from, ops);
+    return this.enqueue(message, this.router.targets(to, message, from), ops);
+  }
+
+  private async routeWhenOpen(to: Address, message: CoreMessage, from: Session, ops: StoreOp[]): Promise<void> {
     await this.memory.whenOpen();
     if (this.lifecycle !== 'serving') throw new BrokerError('SHUTDOWN');
-    await this.enqueue(message, this.router.targets(to, message, from), []);
+    await this.enqueue(message, this.router.targets(to, message, from), ops);
   }
 
   /**
@@ -540,8 +571,8 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
   async commit(tx: Transaction, from: Session): Promise<void> {
     try {
       // Sends and consumed settlements go to the store in one atomic commit.
-      const routed = tx.sends.map(({ to, message }) => ({ message, targets: this.router.targets(to, message, from) }));
       const ops: StoreOp[] = [];
+      const routed = this.uniqueSends(tx, ops).map(({ to, message }) => ({ message, targets: this.router.targets(to, message, from) }));
       const consumed = tx.settlements.filter((s) => s.outcome === 'accepted');
       for (const s of consumed) if (s.entry.storeId !== undefined) ops.push({ kind: 'dequeue', queue: s.queue.key, id: s.entry.storeId });
       if (routed.length === 0) {
@@ -561,6 +592,25 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     }
   }
 
+  /**
+   * A transaction's sends less those already sent (duplicate detection); the ids of the others are
+   * remembered, journaled in the transaction's commit, and forgotten again if it rolls back.
+   */
+  private uniqueSends(tx: Transaction, ops: StoreOp[]): Transaction['sends'] {
+    const now = Date.now();
+    const unique: Transaction['sends'] = [];
+    for (const send of tx.sends) {
+      const key = this.duplicates.keyOf(send.to, send.message);
+      if (key !== undefined) {
+        if (this.duplicates.duplicateOf(key, now)) continue;
+        ops.push(...this.duplicates.remember(key, now, send.message.persistent, ops, RESOLVED));
+        tx.rememberedIds.push(key);
+      }
+      unique.push(send);
+    }
+    return unique;
+  }
+
   /** Writes all of a transaction's messages in one store commit, then makes them visible. */
   private async enqueueAll(routed: Array<{ message: CoreMessage; targets: Queue[] }>, ops: StoreOp[]): Promise<void> {
     const staged = routed.map(({ message, targets }) => ({ targets, entries: this.stage(message, targets, ops) }));
@@ -575,6 +625,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
   }
 
   async rollback(tx: Transaction): Promise<void> {
+    for (const key of tx.rememberedIds) this.duplicates.release(key, RESOLVED);
     // A rolled-back receive is a failed attempt: redelivered, counted, dead-lettered past the maximum.
     await Promise.all(tx.settlements.map((s) => s.queue.requeue(s.entry, true, true)));
   }
@@ -605,6 +656,11 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     }
     const copy = deadLetterCopy(e.message, this.dlqAddress, cause);
     await this.enqueue(copy, [this.router.queue(this.dlqAddress)], dequeue);
+  }
+
+  private forgetOldIds(): void {
+    const ops = this.duplicates.sweep(Date.now());
+    if (ops.length > 0) this.commitOps(ops).catch((err: unknown) => this.logger.warn({ err }, 'could not forget old duplicate-detection ids'));
   }
 
   schedule(q: Queue, e: QueueEntry, at: number): void {

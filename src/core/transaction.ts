@@ -8,8 +8,10 @@ export interface Transaction {
   readonly id: number;
   readonly sends: Array<{ to: Address; message: CoreMessage }>;
   readonly settlements: Array<{ queue: Queue; entry: QueueEntry; outcome: Outcome }>;
+  /** Duplicate-detection keys its commit remembered (forgotten again if the commit fails). */
+  readonly rememberedIds: string[];
 }
 
 export function newTransaction(id: number): Transaction {
-  return { id, sends: [], settlements: [] };
+  return { id, sends: [], settlements: [], rememberedIds: [] };
 }

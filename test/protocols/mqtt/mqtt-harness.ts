@@ -23,6 +23,8 @@ export const CORE_DEFAULTS: CoreConfig = {
   expirySweepMs: 0,
   browseMaxMessages: 400,
   scheduledDelivery: true,
+  duplicateWindowMs: 300_000,
+  duplicateMaxIds: 100_000,
   users: [],
   allowAnonymous: true,
 };

@@ -58,6 +58,17 @@ describe.each(transports)('stompit over $name', ({ options }) => {
     await c.disconnect();
   });
 
+  it('drops a SEND that repeats an _AMQ_DUPL_ID, with a RECEIPT as for the first', async () => {
+    const q = stomp.name('q');
+    const c = await open();
+    await c.send({ destination: `/queue/${q}`, _AMQ_DUPL_ID: 'order-7', persistent: 'true' }, 'first');
+    await c.send({ destination: `/queue/${q}`, _AMQ_DUPL_ID: 'order-7', persistent: 'true' }, 'retry');
+    await c.send({ destination: `/queue/${q}` }, 'next');
+    const sub = await c.subscribe({ destination: `/queue/${q}` });
+    expect((await sub.next(2)).map((m) => m.body)).toEqual(['first', 'next']);
+    await c.disconnect();
+  });
+
   it('holds back a message sent with an AMQ_SCHEDULED_DELAY header', async () => {
     const q = stomp.name('q');
     const c = await open();
@@ -167,11 +178,13 @@ describe.each(transports)('stompit over $name', ({ options }) => {
   });
 
   it('exchanges heart-beats both ways and stays connected', async () => {
-    const c = await open({ 'heart-beat': '100,100' });
-    expect(c.client.headers['heart-beat']).toBe('100,100');
+    // 300 ms beats (450 ms of silence tolerated): short enough for several beats, long enough
+    // that a busy test machine's timer delays do not pass for a dead peer.
+    const c = await open({ 'heart-beat': '300,300' });
+    expect(c.client.headers['heart-beat']).toBe('300,300');
     let failed: Error | undefined;
     c.client.on('error', (e: Error) => (failed = e));
-    await sleep(700);
+    await sleep(1500);
     expect(failed).toBeUndefined();
     const q = stomp.name('q');
     const sub = await c.subscribe({ destination: `/queue/${q}` });
