@@ -117,14 +117,62 @@ export function userList(doc: string): ConfigLeaf<UserEntry[]> {
       if (typeof entry.password !== 'string') throw new Error(`entry ${i}: password must be a string`);
       return { username: entry.username, password: entry.password };
     });
-  }, (t) => {
-    try {
-      return JSON.parse(t) as unknown;
-    } catch {
-      return t;
-    }
-  });
+  }, parseJsonText);
   return { ...users, mask: (list) => list.map((u) => ({ username: u.username, password: MASK })) };
+}
+
+/** Per-destination settings (ActiveMQ's destinationPolicy entries, SQS's queue attributes). */
+export interface DestinationPolicyEntry {
+  /** A destination name or ActiveMQ wildcard (`orders.>`, `*.events`); the first matching entry applies. */
+  match: string;
+  maxRedeliveries?: number;
+  /** Where its dead letters go; `{name}` stands for the destination's name (ActiveMQ's individualDeadLetterStrategy: `DLQ.{name}`). */
+  deadLetterQueue?: string;
+  /** Every message sent to it waits this long before delivery (SQS DelaySeconds), unless it asks for its own delay. */
+  deliveryDelayMs?: number;
+}
+
+const POLICY_FIELDS = new Set(['match', 'maxRedeliveries', 'deadLetterQueue', 'deliveryDelayMs']);
+
+function policyEntry(u: unknown, i: number, expected: string, list: unknown): DestinationPolicyEntry {
+  const entry = u as Record<string, unknown> | null;
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail(expected, list);
+  const extra = Object.keys(entry).find((k) => !POLICY_FIELDS.has(k));
+  if (extra !== undefined) throw new Error(`entry ${i}: unknown field ${extra}`);
+  if (typeof entry.match !== 'string' || entry.match === '') throw new Error(`entry ${i}: match must be a non-empty destination name or wildcard`);
+  const count = (field: string): number | undefined => {
+    const v = entry[field];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`entry ${i}: ${field} must be a whole number ≥ 0`);
+    return v;
+  };
+  const out: DestinationPolicyEntry = { match: entry.match };
+  const maxRedeliveries = count('maxRedeliveries');
+  const deliveryDelayMs = count('deliveryDelayMs');
+  if (maxRedeliveries !== undefined) out.maxRedeliveries = maxRedeliveries;
+  if (deliveryDelayMs !== undefined) out.deliveryDelayMs = deliveryDelayMs;
+  if (entry.deadLetterQueue !== undefined) {
+    if (typeof entry.deadLetterQueue !== 'string' || entry.deadLetterQueue === '') throw new Error(`entry ${i}: deadLetterQueue must be a non-empty queue name`);
+    out.deadLetterQueue = entry.deadLetterQueue;
+  }
+  return out;
+}
+
+/** A list of destination policies; from text it is JSON: `[{"match":"orders.>","maxRedeliveries":3}]`. */
+export function policyList(doc: string): ConfigLeaf<DestinationPolicyEntry[]> {
+  const expected = 'a list of {match, maxRedeliveries?, deadLetterQueue?, deliveryDelayMs?} (JSON in environment variables and flags)';
+  return leaf<DestinationPolicyEntry[]>('list of {match, maxRedeliveries?, deadLetterQueue?, deliveryDelayMs?}', [], doc, (v) => {
+    if (!Array.isArray(v)) fail(expected, v);
+    return v.map((u: unknown, i) => policyEntry(u, i, expected, v));
+  }, parseJsonText);
+}
+
+function parseJsonText(t: string): unknown {
+  try {
+    return JSON.parse(t) as unknown;
+  } catch {
+    return t;
+  }
 }
 
 export function isLeaf(node: unknown): node is ConfigLeaf<unknown> {

@@ -8,11 +8,13 @@ import { DEFAULT_PRIORITY, type Address, type CoreMessage, type OutgoingMessage 
 import type { CommitOptions, Store, StoreOp } from '../store/store.js';
 import { hasWildcard, validateAddress } from './address-rules.js';
 import { StoreBackedState } from './adapter-state.js';
+import type { DestinationPolicyEntry } from '../config/config-leaf.js';
 import { authenticate, type UserEntry } from './auth.js';
 import { Consumer } from './consumer.js';
 import { deadLetterCopy, redriveCopy } from './dead-letter.js';
 import { DeliveryScheduler, scheduledDeliveryTime } from './delivery-scheduler.js';
 import { DequeueBatch } from './dequeue-batch.js';
+import { DestinationPolicies, type DestinationPolicy } from './destination-policies.js';
 import { DUPLICATE_ID_SPACE, DuplicateDetector } from './duplicate-detector.js';
 import { MemoryGate } from './memory-gate.js';
 import { encodeMessage } from './message-codec.js';
@@ -44,6 +46,8 @@ export interface CoreConfig {
   expirySweepMs: number;
   /** Most messages one browse returns. */
   browseMaxMessages: number;
+  /** Per-destination settings, first match wins. */
+  policies: DestinationPolicyEntry[];
   /** Honour AMQ_SCHEDULED_DELAY (ActiveMQ: schedulerSupport). */
   scheduledDelivery: boolean;
   /** How long a `_AMQ_DUPL_ID` is remembered per destination; 0: no duplicate detection. */
@@ -79,7 +83,6 @@ type CoreState = 'new' | 'serving' | 'stopped';
  */
 export class BrokerCore implements Core, SessionHost, QueueHost {
   readonly brokerName: string;
-  readonly maxRedeliveries: number;
   readonly state: StoreBackedState;
   private readonly router: Router;
   private readonly sessions = new Map<string, Session>();
@@ -88,7 +91,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
   // An acknowledgement lost with the machine means a redelivery, not a loss: no fsync of its own.
   private readonly scheduler = new DeliveryScheduler();
   private readonly dequeues = new DequeueBatch((ops) => this.commitNow(ops, undefined, RELAXED));
-  private readonly dlqAddress: Address;
+  private readonly policies: DestinationPolicies;
   private readonly idPrefix: string;
   private lifecycle: CoreState = 'new';
   private nextSession = 1;
@@ -110,10 +113,9 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     private readonly fence: () => boolean = () => true,
   ) {
     this.brokerName = config.brokerName;
-    this.maxRedeliveries = config.maxRedeliveries;
     this.memory = new MemoryGate(config.memoryLimitBytes);
     this.duplicates = new DuplicateDetector({ windowMs: config.duplicateWindowMs, maxIds: config.duplicateMaxIds });
-    this.dlqAddress = { name: config.deadLetterQueue, routing: 'anycast' };
+    this.policies = new DestinationPolicies(config.policies, config);
     // Dots would split ids into address levels (temporary destinations are named after them).
     this.idPrefix = `ID:${hostname().replace(/\./g, '-')}-${process.pid}-${Date.now()}`;
     this.state = new StoreBackedState((ops) => this.commitOps(ops));
@@ -266,8 +268,17 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
       userId: m.userId,
       originalDestination: m.originalDestination,
       native: m.native,
-      deliveryTime: m.deliveryTime ?? (this.config.scheduledDelivery ? scheduledDeliveryTime(m.properties, Date.now()) : undefined),
+      deliveryTime: m.deliveryTime ?? this.deliveryTimeOf(to, m),
     };
+  }
+
+  /** A message's own AMQ_SCHEDULED_DELAY, else its destination's delivery delay; undefined: at once. */
+  private deliveryTimeOf(to: Address, m: OutgoingMessage): number | undefined {
+    const now = Date.now();
+    const own = this.config.scheduledDelivery ? scheduledDeliveryTime(m.properties, now) : undefined;
+    if (own !== undefined || !this.policies.any) return own;
+    const delay = this.policies.of(to.name).deliveryDelayMs;
+    return delay > 0 ? now + delay : undefined;
   }
 
   /** Synchronous unless producers must wait for memory or the message for the store. */
@@ -647,20 +658,25 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     const dequeue: StoreOp[] = e.storeId !== undefined ? [{ kind: 'dequeue', queue: q.key, id: e.storeId }] : [];
     this.memory.release(e.size);
     q.dequeued++;
-    const inDlq = q.kind === 'queue' && q.address.name === this.dlqAddress.name;
+    const inDlq = q.kind === 'queue' && this.policies.isDeadLetterQueue(q.address.name);
     const keep = !inDlq && (e.message.persistent || this.config.deadLetterNonPersistent);
     this.logger.debug({ queue: q.address.name, messageId: e.message.messageId, cause, kept: keep }, 'dead-lettering');
     if (!keep) {
       if (dequeue.length > 0) await this.commitOps(dequeue);
       return;
     }
-    const copy = deadLetterCopy(e.message, this.dlqAddress, cause);
-    await this.enqueue(copy, [this.router.queue(this.dlqAddress)], dequeue);
+    const dlq = this.policyOf(q).deadLetterQueue;
+    const copy = deadLetterCopy(e.message, dlq, cause);
+    await this.enqueue(copy, [this.router.queue(dlq)], dequeue);
   }
 
   private forgetOldIds(): void {
     const ops = this.duplicates.sweep(Date.now());
     if (ops.length > 0) this.commitOps(ops).catch((err: unknown) => this.logger.warn({ err }, 'could not forget old duplicate-detection ids'));
+  }
+
+  policyOf(q: Queue): DestinationPolicy {
+    return this.policies.of(q.address.name);
   }
 
   schedule(q: Queue, e: QueueEntry, at: number): void {

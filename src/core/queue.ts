@@ -11,7 +11,8 @@ export type RemovalCause = 'expired' | 'rejected' | 'max-redeliveries';
 
 /** What a queue asks of the core around it. */
 export interface QueueHost {
-  readonly maxRedeliveries: number;
+  /** The settings that apply to this queue (per-destination policies over the broker's defaults). */
+  policyOf(queue: Queue): { readonly maxRedeliveries: number };
   /** False once this process may no longer serve (HA fencing): nothing is dispatched then. */
   mayServe(): boolean;
   readonly logger: Logger;
@@ -250,7 +251,7 @@ export class Queue {
     this.inflightCount--;
     if (failed) {
       entry.deliveryCount++;
-      if (enforceMaximum && entry.deliveryCount > this.host.maxRedeliveries) {
+      if (enforceMaximum && entry.deliveryCount > this.host.policyOf(this).maxRedeliveries) {
         return this.host.deadLetter(this, entry, 'max-redeliveries');
       }
       this.host.deliveryCounted(this, entry);

@@ -116,6 +116,15 @@ describe('precedence: defaults < file < environment < flags', () => {
     expect(c.core.users).toEqual([{ username: 'a', password: 'b' }]);
   });
 
+  it('reads destination policies as a JSON list and names a bad entry', () => {
+    const c = loadConfig({ env: { WHARF_CORE_POLICIES: '[{"match":"orders.>","maxRedeliveries":3,"deadLetterQueue":"DLQ.{name}"}]' } });
+    expect(c.core.policies).toEqual([{ match: 'orders.>', maxRedeliveries: 3, deadLetterQueue: 'DLQ.{name}' }]);
+    expect(issuesOf(() => loadConfig({ env: { WHARF_CORE_POLICIES: '[{"match":"a","maxRedeliveries":-1}]' } }))[0]).toMatch(
+      /^core\.policies: entry 0: maxRedeliveries must be a whole number/);
+    expect(issuesOf(() => loadConfig({ env: { WHARF_CORE_POLICIES: '[{"match":"a","dlq":"x"}]' } }))[0]).toMatch(/entry 0: unknown field dlq/);
+    expect(issuesOf(() => loadConfig({ env: { WHARF_CORE_POLICIES: '[{"maxRedeliveries":1}]' } }))[0]).toMatch(/entry 0: match must be/);
+  });
+
   it('sets an optional key from a file and unsets it with empty text', async () => {
     const yaml = await file('tls.yaml', 'tls:\n  certFile: /c.pem\n  keyFile: /k.pem\n');
     expect(loadConfig({ args: ['--config', yaml] }).tls).toEqual({ certFile: '/c.pem', keyFile: '/k.pem' });

@@ -1,0 +1,70 @@
+import type { DestinationPolicyEntry } from '../config/config-leaf.js';
+import type { Address } from '../spi/message.js';
+import { TopicTrie } from './topic-trie.js';
+
+/** What applies to one destination once the policies are resolved. */
+export interface DestinationPolicy {
+  maxRedeliveries: number;
+  /** The dead-letter queue of this destination. */
+  deadLetterQueue: Address;
+  /** Added to every send without a delay of its own; 0: none. */
+  deliveryDelayMs: number;
+}
+
+const NAME = '{name}';
+
+/**
+ * Per-destination settings by ActiveMQ wildcard (destinationPolicy): the first entry in
+ * configuration order whose `match` matches a destination's name applies, field by field over the
+ * broker-wide defaults. Resolved once per name.
+ */
+export class DestinationPolicies {
+  private readonly trie = new TopicTrie<{ index: number; entry: DestinationPolicyEntry }>();
+  private readonly resolved = new Map<string, DestinationPolicy>();
+  /** Configured dead-letter queue names: templates split around `{name}`, or exact names. */
+  private readonly deadLetterShapes: Array<{ prefix: string; suffix: string } | { exact: string }>;
+
+  constructor(
+    private readonly entries: readonly DestinationPolicyEntry[],
+    private readonly defaults: { maxRedeliveries: number; deadLetterQueue: string },
+  ) {
+    entries.forEach((entry, index) => this.trie.add(entry.match, { index, entry }));
+    this.deadLetterShapes = entries.flatMap((e) => {
+      const dlq = e.deadLetterQueue;
+      if (dlq === undefined) return [];
+      const at = dlq.indexOf(NAME);
+      return [at < 0 ? { exact: dlq } : { prefix: dlq.slice(0, at), suffix: dlq.slice(at + NAME.length) }];
+    });
+  }
+
+  get any(): boolean {
+    return this.entries.length > 0;
+  }
+
+  of(name: string): DestinationPolicy {
+    let p = this.resolved.get(name);
+    if (!p) {
+      let first: { index: number; entry: DestinationPolicyEntry } | undefined;
+      this.trie.match(name, (m) => {
+        if (!first || m.index < first.index) first = m;
+      });
+      const e = first?.entry;
+      const dlq = e?.deadLetterQueue?.replace(NAME, name) ?? this.defaults.deadLetterQueue;
+      p = {
+        maxRedeliveries: e?.maxRedeliveries ?? this.defaults.maxRedeliveries,
+        deadLetterQueue: { name: dlq, routing: 'anycast' },
+        deliveryDelayMs: e?.deliveryDelayMs ?? 0,
+      };
+      this.resolved.set(name, p);
+    }
+    return p;
+  }
+
+  /** Whether `name` is a dead-letter queue (its messages are not dead-lettered again). */
+  isDeadLetterQueue(name: string): boolean {
+    if (name === this.defaults.deadLetterQueue) return true;
+    return this.deadLetterShapes.some((s) => 'exact' in s
+      ? name === s.exact
+      : name.length > s.prefix.length + s.suffix.length && name.startsWith(s.prefix) && name.endsWith(s.suffix));
+  }
+}
