@@ -130,9 +130,11 @@ export interface DestinationPolicyEntry {
   deadLetterQueue?: string;
   /** Every message sent to it waits this long before delivery (SQS DelaySeconds), unless it asks for its own delay. */
   deliveryDelayMs?: number;
+  /** Messages older than this (since sent) are deleted undelivered (SQS MessageRetentionPeriod); 0: kept. */
+  retentionMs?: number;
 }
 
-const POLICY_FIELDS = new Set(['match', 'maxRedeliveries', 'deadLetterQueue', 'deliveryDelayMs']);
+const POLICY_FIELDS = new Set(['match', 'maxRedeliveries', 'deadLetterQueue', 'deliveryDelayMs', 'retentionMs']);
 
 function policyEntry(u: unknown, i: number, expected: string, list: unknown): DestinationPolicyEntry {
   const entry = u as Record<string, unknown> | null;
@@ -149,8 +151,10 @@ function policyEntry(u: unknown, i: number, expected: string, list: unknown): De
   const out: DestinationPolicyEntry = { match: entry.match };
   const maxRedeliveries = count('maxRedeliveries');
   const deliveryDelayMs = count('deliveryDelayMs');
+  const retentionMs = count('retentionMs');
   if (maxRedeliveries !== undefined) out.maxRedeliveries = maxRedeliveries;
   if (deliveryDelayMs !== undefined) out.deliveryDelayMs = deliveryDelayMs;
+  if (retentionMs !== undefined) out.retentionMs = retentionMs;
   if (entry.deadLetterQueue !== undefined) {
     if (typeof entry.deadLetterQueue !== 'string' || entry.deadLetterQueue === '') throw new Error(`entry ${i}: deadLetterQueue must be a non-empty queue name`);
     out.deadLetterQueue = entry.deadLetterQueue;
@@ -160,8 +164,9 @@ function policyEntry(u: unknown, i: number, expected: string, list: unknown): De
 
 /** A list of destination policies; from text it is JSON: `[{"match":"orders.>","maxRedeliveries":3}]`. */
 export function policyList(doc: string): ConfigLeaf<DestinationPolicyEntry[]> {
-  const expected = 'a list of {match, maxRedeliveries?, deadLetterQueue?, deliveryDelayMs?} (JSON in environment variables and flags)';
-  return leaf<DestinationPolicyEntry[]>('list of {match, maxRedeliveries?, deadLetterQueue?, deliveryDelayMs?}', [], doc, (v) => {
+  const fields = 'match, maxRedeliveries?, deadLetterQueue?, deliveryDelayMs?, retentionMs?';
+  const expected = `a list of {${fields}} (JSON in environment variables and flags)`;
+  return leaf<DestinationPolicyEntry[]>(`list of {${fields}}`, [], doc, (v) => {
     if (!Array.isArray(v)) fail(expected, v);
     return v.map((u: unknown, i) => policyEntry(u, i, expected, v));
   }, parseJsonText);

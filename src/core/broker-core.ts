@@ -699,6 +699,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
   /** Moves expired pending messages out of every queue (dispatch also checks at hand-over). */
   sweepExpired(now = Date.now()): void {
     for (const q of this.router.allQueues()) {
+      q.dropPastRetention(now);
       for (const e of q.takeExpired(now)) {
         this.deadLetter(q, e, 'expired').catch((err: unknown) => this.logger.warn({ err }, 'could not dead-letter an expired message'));
       }

@@ -9,6 +9,8 @@ export interface DestinationPolicy {
   deadLetterQueue: Address;
   /** Added to every send without a delay of its own; 0: none. */
   deliveryDelayMs: number;
+  /** Messages older than this are deleted undelivered; 0: kept. */
+  retentionMs: number;
 }
 
 const NAME = '{name}';
@@ -54,6 +56,7 @@ export class DestinationPolicies {
         maxRedeliveries: e?.maxRedeliveries ?? this.defaults.maxRedeliveries,
         deadLetterQueue: { name: dlq, routing: 'anycast' },
         deliveryDelayMs: e?.deliveryDelayMs ?? 0,
+        retentionMs: e?.retentionMs ?? 0,
       };
       this.resolved.set(name, p);
     }

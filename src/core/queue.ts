@@ -12,7 +12,7 @@ export type RemovalCause = 'expired' | 'rejected' | 'max-redeliveries';
 /** What a queue asks of the core around it. */
 export interface QueueHost {
   /** The settings that apply to this queue (per-destination policies over the broker's defaults). */
-  policyOf(queue: Queue): { readonly maxRedeliveries: number };
+  policyOf(queue: Queue): { readonly maxRedeliveries: number; readonly retentionMs: number };
   /** False once this process may no longer serve (HA fencing): nothing is dispatched then. */
   mayServe(): boolean;
   readonly logger: Logger;
@@ -43,6 +43,8 @@ export class Queue {
   private roundRobin = 0;
   /** The exclusive consumer that alone gets messages, if any is attached. */
   private exclusiveOwner: Consumer | undefined;
+  /** Its destination policy, looked up on first use (policies do not change while running). */
+  private policy: { readonly maxRedeliveries: number; readonly retentionMs: number } | undefined;
   /** Consumers of more than one priority are attached (pick() then goes level by level). */
   private mixedPriorities = false;
   private dispatching = false;
@@ -165,6 +167,10 @@ export class Queue {
         this.host.logger.warn({ err, queue: this.address.name }, 'could not dead-letter an expired message'));
       return true;
     }
+    if (this.pastRetention(entry, now)) {
+      this.dropOld(entry);
+      return true;
+    }
     const consumer = this.pick(entry);
     if (!consumer) return false;
     this.pending.remove(entry);
@@ -251,7 +257,7 @@ export class Queue {
     this.inflightCount--;
     if (failed) {
       entry.deliveryCount++;
-      if (enforceMaximum && entry.deliveryCount > this.host.policyOf(this).maxRedeliveries) {
+      if (enforceMaximum && entry.deliveryCount > (this.policy ??= this.host.policyOf(this)).maxRedeliveries) {
         return this.host.deadLetter(this, entry, 'max-redeliveries');
       }
       this.host.deliveryCounted(this, entry);
@@ -267,6 +273,27 @@ export class Queue {
   reject(entry: QueueEntry): Promise<void> {
     this.inflightCount--;
     return this.host.deadLetter(this, entry, 'rejected');
+  }
+
+  /** Deletes every pending entry older than the queue's retention (SQS: deleted, not dead-lettered). */
+  dropPastRetention(now: number): void {
+    if (this.retentionMs() === 0) return;
+    for (const e of this.pending.entries()) if (this.pastRetention(e, now)) this.dropOld(e);
+  }
+
+  private retentionMs(): number {
+    return (this.policy ??= this.host.policyOf(this)).retentionMs;
+  }
+
+  private pastRetention(entry: QueueEntry, now: number): boolean {
+    const retention = this.retentionMs();
+    return retention > 0 && entry.message.timestamp + retention <= now;
+  }
+
+  private dropOld(entry: QueueEntry): void {
+    this.pending.remove(entry);
+    this.consume(entry).catch((err: unknown) =>
+      this.host.logger.warn({ err, queue: this.address.name }, 'could not delete a message past its retention'));
   }
 
   /** Removes every pending entry that has expired; returns them. */

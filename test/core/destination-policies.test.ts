@@ -58,6 +58,28 @@ describe('destination policies (core.policies)', () => {
     expect(sink.of(dlqOfDlq)).toHaveLength(0); // ...and then dropped, as ActiveMQ drops a DLQ's dead letters
   });
 
+  it('delete messages past the retention of their destination, undelivered and not dead-lettered', async () => {
+    const c = await useCore({ policies: [{ match: 'short.>', retentionMs: 100 }] });
+    const { session, sink } = connect(c);
+    await session.send(queue('short.lived'), msg('old'));
+    await session.send(queue('short.lived'), msg('older still', { timestamp: Date.now() - 1000 }));
+    await session.send(queue('kept'), msg('old', { timestamp: Date.now() - 1000 }));
+    await sleep(150);
+    await session.send(queue('short.lived'), msg('fresh'));
+    const consumer = await session.subscribe(queue('short.lived'), { flow: { kind: 'window', size: 10 } });
+    const kept = await session.subscribe(queue('kept'), { flow: { kind: 'window', size: 10 } });
+    await flush();
+    expect(sink.of(consumer).map((d) => Buffer.from(d.message.body).toString())).toEqual(['fresh']);
+    expect(sink.of(kept)).toHaveLength(1);
+    const dlq = await session.subscribe(queue('ActiveMQ.DLQ'), { flow: { kind: 'window', size: 10 } });
+    await flush();
+    expect(sink.of(dlq)).toHaveLength(0);
+    // The sweep deletes them without a consumer too.
+    await session.send(queue('short.idle'), msg('x', { timestamp: Date.now() - 1000 }));
+    c.sweepExpired();
+    expect(c.stats().destinations.find((d) => d.name === 'short.idle')?.depth).toBe(0);
+  });
+
   it('delay every message of a destination unless it asks for its own delay', async () => {
     const { session, sink } = connect(await useCore({ policies }));
     const c = await session.subscribe(queue('delayed'), { flow: { kind: 'window', size: 10 } });
