@@ -81,7 +81,7 @@ describe('destination policies (core.policies)', () => {
   });
 
   it('delay every message of a destination unless it asks for its own delay', async () => {
-    const { session, sink } = connect(await useCore({ policies }));
+    const { session, sink } = connect(await useCore({ policies, scheduledDelivery: true }));
     const c = await session.subscribe(queue('delayed'), { flow: { kind: 'window', size: 10 } });
     await session.send(queue('delayed'), msg('waits'));
     await session.send(queue('delayed'), msg('own delay', { properties: { AMQ_SCHEDULED_DELAY: 1 } }));

@@ -6,7 +6,7 @@ import { connect, flush, msg, queue, startCore, topic } from './core-fixture.js'
 
 let core: BrokerCore | undefined;
 async function useCore(overrides: Partial<CoreConfig> = {}): Promise<BrokerCore> {
-  core = await startCore(overrides);
+  core = await startCore({ scheduledDelivery: true, ...overrides });
   return core;
 }
 afterEach(async () => {
@@ -70,13 +70,13 @@ describe('scheduled delivery (AMQ_SCHEDULED_DELAY)', () => {
   it('keeps a persistent scheduled message scheduled across a restart', async () => {
     const dir = await tempDir();
     try {
-      const first = await startCore({}, new JournalStore({ dir }));
+      const first = await startCore({ scheduledDelivery: true }, new JournalStore({ dir }));
       const a = connect(first);
       const sent = Date.now();
       await a.session.send(queue('q'), msg('later', { properties: { AMQ_SCHEDULED_DELAY: 700 } }));
       await a.session.send(queue('q'), msg('now'));
       await first.stop();
-      core = await startCore({}, new JournalStore({ dir }));
+      core = await startCore({ scheduledDelivery: true }, new JournalStore({ dir }));
       const { session, sink } = connect(core);
       const consumer = await session.subscribe(queue('q'), { flow: { kind: 'window', size: 10 } });
       await flush();

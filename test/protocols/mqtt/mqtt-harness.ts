@@ -22,7 +22,7 @@ export const CORE_DEFAULTS: CoreConfig = {
   memoryLimitBytes: 512 * 1024 * 1024,
   expirySweepMs: 0,
   browseMaxMessages: 400,
-  scheduledDelivery: true,
+  scheduledDelivery: false,
   policies: [],
   duplicateWindowMs: 300_000,
   duplicateMaxIds: 100_000,

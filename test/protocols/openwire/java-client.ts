@@ -94,7 +94,8 @@ export function useJavaClientBroker(): { readonly broker: TestBroker; readonly u
   let broker: TestBroker | undefined;
   beforeAll(async () => {
     await compileScenarios();
-    broker = await startTestBroker(MEMORY);
+    // Scheduled delivery on, as a broker with ActiveMQ's schedulerSupport (the `scheduled` scenario).
+    broker = await startTestBroker({ ...MEMORY, core: { scheduledDelivery: true } });
   }, 60_000);
   afterAll(async () => {
     await broker?.stop();

@@ -3,7 +3,7 @@ import { sleep, useStompBroker } from './support/fixture.js';
 import { StompitClient } from './support/stompit-client.js';
 
 /** Interop with stompit (STOMP 1.0–1.2 for Node) over TCP and TLS. */
-const stomp = useStompBroker({ stomp: { heartbeatMinMs: 50 } });
+const stomp = useStompBroker({ stomp: { heartbeatMinMs: 50 }, core: { scheduledDelivery: true } });
 
 const transports = [
   { name: 'TCP', options: () => ({ port: stomp.tcpPort }) },
