@@ -13,6 +13,7 @@ import type { ConsumerLink, LinkContext, LinkHandler, TransferFacts } from './ha
 import { CoordinatorLink } from './handlers/coordinator-link.js';
 import { MESSAGE_OVERHEAD_BYTES, ReceiverLink } from './handlers/receiver-link.js';
 import { saslMechanisms } from './handlers/sasl.js';
+import { BrowseLink, isBrowseAttach } from './handlers/browse-link.js';
 import { SenderLink } from './handlers/sender-link.js';
 import { capabilityList } from './handlers/terminus.js';
 import { Transactions } from './handlers/transactions.js';
@@ -346,6 +347,12 @@ export class AmqpConnection implements DeliverySink, LinkContext {
 
   private onSenderOpen(link: EngineSender): void {
     if (!this.acceptsLinks(link)) return;
+    if (isBrowseAttach(link.remote.attach?.source)) {
+      const browser = new BrowseLink(this, link);
+      this.handlers.set(link, browser);
+      browser.start().catch((e: unknown) => this.internalError(e));
+      return;
+    }
     const handler = new SenderLink(this, link);
     this.handlers.set(link, handler);
     handler.open().catch((e: unknown) => this.internalError(e));

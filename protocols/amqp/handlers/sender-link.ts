@@ -3,7 +3,7 @@ import {
   type Address, type ConsumerId, type Delivery, type DeliveryId, type Outcome, type SettleOptions, type SubscribeOptions,
 } from '../../../src/spi/index.js';
 import { described, DESCRIPTOR } from '../codec.js';
-import { amqpErrorOf, AmqpProtocolError, CONDITION, isUnexpected } from '../errors.js';
+import { amqpErrorOf, isUnexpected } from '../errors.js';
 import { encodeMessage, kindOfAddress, kindOfCapabilities, parseAddress, qualifiedAddress } from '../mapping.js';
 import {
   answerDetach, answerHeldDetach, completeDrain, holdDetachAnswer, holdLocalAttach, refuseLink, types,
@@ -134,11 +134,6 @@ export class SenderLink implements ConsumerLink {
     }
     const filters = sourceFilters(source);
     const durable = address.routing === 'multicast' && !address.temporary && isDurableSource(source);
-    // A browser (copy) needs a non-destructive cursor the core does not have yet: refuse it rather
-    // than consume what the client only meant to look at.
-    if (address.routing === 'anycast' && source.distribution_mode === 'copy') {
-      throw new AmqpProtocolError(CONDITION.notImplemented, 'queue browsing (distribution-mode copy) is not supported yet');
-    }
     if (durable) this.durableName = attach.name;
     this.autoSettle = attach.snd_settle_mode === 1;
     const options: SubscribeOptions = {

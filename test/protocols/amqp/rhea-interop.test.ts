@@ -192,15 +192,40 @@ describe('topics', () => {
 });
 
 describe('queue browsing', () => {
-  it('refuses a browser (distribution-mode copy) with not-implemented and leaves the queue untouched', async () => {
+  it('sends a browser (distribution-mode copy) the waiting messages pre-settled, and consumes none', async () => {
     const c = await client();
     const q = unique('queue://browsed');
-    await send(await openSender(c, q), { body: 'kept' });
-    const browser = c.open_receiver({ source: { address: q, distribution_mode: 'copy' } } as never);
-    const error = await new Promise<{ condition?: string }>((resolve) => browser.once('receiver_close', () => resolve(browser.error as never)));
-    expect(error.condition).toBe('amqp:not-implemented');
-    const [m] = await receive(await openReceiver(c, { source: { address: q } }), 1);
-    expect(m!.message.body).toBe('kept');
+    const sender = await openSender(c, q);
+    await send(sender, { body: 'one', application_properties: { color: 'red' } });
+    await send(sender, { body: 'two', application_properties: { color: 'blue' } });
+    const browser = await openReceiver(c, { source: { address: q, distribution_mode: 'copy' } } as never);
+    expect((browser.source as unknown as { distribution_mode: string }).distribution_mode).toBe('copy');
+    const seen = await receive(browser, 2);
+    expect(seen.map((r) => r.message.body)).toEqual(['one', 'two']);
+    expect(seen.every((r) => r.delivery.remote_settled)).toBe(true);
+    const red = await openReceiver(c, { source: { address: q, distribution_mode: 'copy', filter: filter.selector("color = 'red'") } } as never);
+    expect((await receiveFor(red, 300)).map((r) => r.message.body)).toEqual(['one']);
+    const consumed = await receive(await openReceiver(c, { source: { address: q } }), 2);
+    expect(consumed.map((r) => r.message.body)).toEqual(['one', 'two']);
+  });
+
+  it('completes a drain once the snapshot is spent, so a browser learns the end', async () => {
+    const c = await client();
+    const q = unique('queue://browse-end');
+    await send(await openSender(c, q), { body: 'only' });
+    const browser = await openReceiver(c, { source: { address: q, distribution_mode: 'copy' }, credit_window: 0 } as never);
+    const got = receiveFor(browser, 500);
+    const drained = new Promise<void>((resolve) => browser.once('receiver_drained', () => resolve()));
+    browser.drain = true;
+    browser.add_credit(10);
+    await drained;
+    expect((await got).map((r) => r.message.body)).toEqual(['only']);
+    expect(browser.credit).toBe(0);
+  });
+
+  it('refuses to browse a topic', async () => {
+    const c = await client();
+    await expect(openReceiver(c, { source: { address: unique('topic://news'), distribution_mode: 'copy' } } as never)).rejects.toThrow();
   });
 });
 
