@@ -220,7 +220,7 @@ describe('queue browsing', () => {
     browser.add_credit(10);
     await drained;
     expect((await got).map((r) => r.message.body)).toEqual(['only']);
-    expect(browser.credit).toBe(0);
+    expect((browser as unknown as { credit: number }).credit).toBe(0);
   });
 
   it('refuses to browse a topic', async () => {
