@@ -1,9 +1,10 @@
 import type { IPublishPacket, Packet } from 'mqtt-packet';
-import { isBrokerError, type BrokerError, type TransportConnection } from '../../src/spi/index.js';
+import { isBrokerError, type BrokerError, type PromiseBatches, type TransportConnection } from '../../src/spi/index.js';
 import type { AdapterServices } from './adapter-services.js';
 import { MqttProtocolError, REASON, protocolError, reasonFor, type ReasonCode } from './errors.js';
 import { FrameReader } from './frame-reader.js';
 import { handlePacket } from './handlers/index.js';
+import type { RoutedPublish } from './handlers/publish.js';
 import { mqttTopicOf, publishPropertiesOf, type PublishProperties } from './message-mapping.js';
 import { barePublishSize, decodePacket, encodePacket, writeBarePublish, type ProtocolLevel } from './packet-codec.js';
 import type { MqttSession, Outbound, SessionLink } from './session.js';
@@ -46,7 +47,7 @@ export function nextState(state: ConnectionState, event: ConnectionEvent): Conne
 }
 
 /** A place in the ordered stream of acknowledgements (PUBACK / PUBREC go out in PUBLISH order [MQTT-4.6.0-2]). */
-interface AckSlot {
+export interface AckSlot {
   /** undefined while pending; null when nothing is to be sent after all. */
   packet: Packet | null | undefined;
 }
@@ -66,8 +67,9 @@ function shortAckHeader(packet: Packet, level: ProtocolLevel): number | undefine
   return header;
 }
 
-/** The first buffer of a tick's output; it doubles as it fills. */
+/** The first buffer of a tick's output is as large as the last tick's output, within these bounds; it doubles as it fills. */
 const OUT_FIRST_BYTES = 1024;
+const OUT_FIRST_MAX_BYTES = 256 * 1024;
 
 /** CONNACK, return code 0x01 (unacceptable protocol level). */
 const UNSUPPORTED_LEVEL_CONNACK = Buffer.from([0x20, 0x02, 0x00, 0x01]);
@@ -104,6 +106,8 @@ export class MqttConnection implements SessionLink {
   /** This tick's packets, encoded back to back (the first `outBytes`), written at the end of the tick. */
   private out: Buffer | undefined;
   private outBytes = 0;
+  /** Where the next tick's output starts: a busy subscriber's ticks are alike, so growing it again would only copy. */
+  private outFirstBytes = OUT_FIRST_BYTES;
   private resumeScheduled = false;
   private acks: AckSlot[] | undefined;
   private ackHead = 0;
@@ -114,6 +118,8 @@ export class MqttConnection implements SessionLink {
   private inboundInFlight = 0;
   private aliasesIn: Map<number, string> | undefined;
   private aliasesOut: Map<string, number> | undefined;
+  /** QoS 0/1 PUBLISHes waiting for the core to confirm their sends (see handlers/publish.ts). */
+  routedPublishes: PromiseBatches<RoutedPublish> | undefined;
 
   constructor(
     readonly transport: TransportConnection,
@@ -221,8 +227,9 @@ export class MqttConnection implements SessionLink {
 
   // ---- acknowledgements in order ----
 
-  reserveAck(): AckSlot {
-    const slot: AckSlot = { packet: undefined };
+  reserveAck<S extends AckSlot>(slot: S): S;
+  reserveAck(): AckSlot;
+  reserveAck(slot: AckSlot = { packet: undefined }): AckSlot {
     (this.acks ??= []).push(slot);
     return slot;
   }
@@ -274,7 +281,7 @@ export class MqttConnection implements SessionLink {
     const out = this.out;
     if (out && this.outBytes + n <= out.length) return out;
     if (!out) queueMicrotask(() => this.flush());
-    const grown = Buffer.allocUnsafe(Math.max(this.outBytes + n, out ? out.length * 2 : OUT_FIRST_BYTES));
+    const grown = Buffer.allocUnsafe(Math.max(this.outBytes + n, out ? out.length * 2 : this.outFirstBytes));
     out?.copy(grown, 0, 0, this.outBytes);
     this.out = grown;
     return grown;
@@ -290,6 +297,7 @@ export class MqttConnection implements SessionLink {
     const bytes = this.outBytes;
     this.out = undefined;
     this.outBytes = 0;
+    this.outFirstBytes = Math.min(Math.max(bytes, OUT_FIRST_BYTES), OUT_FIRST_MAX_BYTES);
     if (!out || this.state === 'closed') return;
     const ok = this.transport.write(out.subarray(0, bytes));
     if (!ok) {

@@ -47,27 +47,31 @@ function setProperty(target: Properties, name: string, value: PropertyValue): vo
   else target[name] = value;
 }
 
-/** The `native` bytes of messages from a publisher without repeated user properties, reused. */
-const nativeCache = new Map<string, Uint8Array>();
+/** The `native` of messages from a publisher without repeated user properties, reused (it is never mutated). */
+const nativeCache = new Map<string, NonNullable<OutgoingMessage['native']>>();
 const NATIVE_CACHE_LIMIT = 4096;
 
-function nativeBytes(native: NativeMqtt): Uint8Array {
-  if (native.u) return Buffer.from(JSON.stringify(native));
-  let bytes = nativeCache.get(native.c);
-  if (!bytes) {
-    if (nativeCache.size >= NATIVE_CACHE_LIMIT) nativeCache.clear();
-    nativeCache.set(native.c, (bytes = Buffer.from(JSON.stringify(native))));
+function nativeOfPublisher(publisherClientId: string, userProperties: UserProperties | undefined): OutgoingMessage['native'] {
+  if (userProperties) {
+    const native: NativeMqtt = { c: publisherClientId, u: userProperties };
+    return { protocol: NATIVE_PROTOCOL, data: Buffer.from(JSON.stringify(native)) };
   }
-  return bytes;
+  let cached = nativeCache.get(publisherClientId);
+  if (!cached) {
+    if (nativeCache.size >= NATIVE_CACHE_LIMIT) nativeCache.clear();
+    const native: NativeMqtt = { c: publisherClientId };
+    nativeCache.set(publisherClientId, (cached = { protocol: NATIVE_PROTOCOL, data: Buffer.from(JSON.stringify(native)) }));
+  }
+  return cached;
 }
 
 export function toCoreMessage(p: PublishFields, publisherClientId: string, now: number): OutgoingMessage {
   const props = p.properties;
   const properties: Properties = {};
-  const native: NativeMqtt = { c: publisherClientId };
+  let repeated: UserProperties | undefined;
   if (props?.userProperties) {
     for (const [name, value] of Object.entries(props.userProperties)) {
-      if (Array.isArray(value)) native.u = props.userProperties;
+      if (Array.isArray(value)) repeated = props.userProperties;
       setProperty(properties, name, Array.isArray(value) ? value[0]! : value);
     }
   }
@@ -81,7 +85,7 @@ export function toCoreMessage(p: PublishFields, publisherClientId: string, now: 
     persistent: p.qos > 0,
     priority: DEFAULT_PRIORITY,
     expiration: expiry ? now + expiry * 1000 : 0,
-    native: { protocol: NATIVE_PROTOCOL, data: nativeBytes(native) },
+    native: nativeOfPublisher(publisherClientId, repeated),
   };
   if (props?.contentType !== undefined) message.contentType = props.contentType;
   if (props?.responseTopic !== undefined) message.replyTo = { name: mqttToCoreName(props.responseTopic), routing: 'multicast' };

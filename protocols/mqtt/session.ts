@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { QoS } from 'mqtt-packet';
 import {
-  isBrokerError, toBrokerError, type BrokerError, type ConsumerId, type Core, type CoreMessage, type CoreSession, type Delivery,
+  isBrokerError, PromiseBatches, toBrokerError, type BrokerError, type ConsumerId, type Core, type CoreMessage, type CoreSession, type Delivery,
   type DeliveryId, type DeliverySink, type Outcome, type Principal,
 } from '../../src/spi/index.js';
 import type { MqttConfig } from './config.js';
@@ -13,6 +13,7 @@ import type { InflightRecord, RecoveredSession, SessionRecord, SessionStore, Sto
 import { SHARE_PREFIX, filterMatches, mqttToCoreName, parseTopicFilter, type TopicFilter } from './topic-mapping.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
+const NOTHING = (): void => {};
 
 /** What a session needs of the connection currently attached to it. */
 export interface SessionLink {
@@ -117,6 +118,7 @@ export class MqttSession implements DeliverySink {
   private queueHead = 0;
   private queuedBytes = 0;
   private readonly inflight = new Map<number, Outbound>();
+  private settlements: PromiseBatches<never> | undefined;
   /** In-flight records recovered after a restart, by message id, until the core redelivers them. */
   private unbound: Map<string, Outbound> | undefined;
   /** Inbound QoS 2 packet ids held until PUBREL: resolves once the message is durable and the id recorded. */
@@ -729,12 +731,13 @@ export class MqttSession implements DeliverySink {
 
   private settleDelivery(consumer: ConsumerId, delivery: DeliveryId, outcome: Outcome): void {
     if (this.closed) return;
-    this.core.settle(consumer, delivery, outcome).catch((err: unknown) => {
+    // Settlements of one tick share the core's promise: one handler for all of them.
+    (this.settlements ??= new PromiseBatches<never>(NOTHING, (_, err) => {
       // A consumer closed meanwhile (unsubscribe, offline shared subscription) took its deliveries back.
       if (!isBrokerError(err) || (err.code !== 'NO_SUCH_CONSUMER' && err.code !== 'NO_SUCH_DELIVERY' && err.code !== 'SESSION_CLOSED')) {
         this.host.logger.warn({ err, clientId: this.clientId }, 'could not settle an MQTT delivery');
       }
-    });
+    })).add(this.core.settle(consumer, delivery, outcome));
   }
 
   // ---- inbound QoS 2 ----

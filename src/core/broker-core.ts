@@ -4,6 +4,7 @@ import type {
   BrowsedMessage, BrowseOptions, ConsumerId, Core, Credentials, DeliverySink, Outcome, Principal, SessionOptions, SubscribeOptions,
 } from '../spi/core.js';
 import { BrokerError, toBrokerError } from '../spi/errors.js';
+import { PromiseBatches } from '../spi/promise-batches.js';
 import { DEFAULT_PRIORITY, type Address, type CoreMessage, type OutgoingMessage } from '../spi/message.js';
 import type { CommitOptions, Store, StoreOp } from '../store/store.js';
 import { hasWildcard, validateAddress } from './address-rules.js';
@@ -88,10 +89,12 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
   private readonly sessions = new Map<string, Session>();
   private readonly clientIds = new Map<string, Session>();
   private readonly memory: MemoryGate;
-  // An acknowledgement lost with the machine means a redelivery, not a loss: no fsync of its own.
   private readonly scheduler = new DeliveryScheduler();
+  // An acknowledgement lost with the machine means a redelivery, not a loss: no fsync of its own.
   private readonly dequeues = new DequeueBatch((ops) => this.commitNow(ops, undefined, RELAXED));
   private readonly policies: DestinationPolicies;
+  /** What makes committed messages visible: one reaction per group commit (see PromiseBatches). */
+  private readonly continuations: PromiseBatches<() => void>;
   private readonly idPrefix: string;
   private lifecycle: CoreState = 'new';
   private nextSession = 1;
@@ -116,6 +119,21 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     this.memory = new MemoryGate(config.memoryLimitBytes);
     this.duplicates = new DuplicateDetector({ windowMs: config.duplicateWindowMs, maxIds: config.duplicateMaxIds });
     this.policies = new DestinationPolicies(config.policies, config);
+    this.continuations = new PromiseBatches(
+      (thens) => {
+        for (const then of thens) {
+          try {
+            then();
+          } catch (err) {
+            // Its commit is durable, so the send succeeded: a fault in making it visible is a bug.
+            this.logger.error({ err }, 'a continuation of a durable store commit failed');
+          }
+        }
+      },
+      (_thens, e) => {
+        throw toBrokerError(e);
+      },
+    );
     // Dots would split ids into address levels (temporary destinations are named after them).
     this.idPrefix = `ID:${hostname().replace(/\./g, '-')}-${process.pid}-${Date.now()}`;
     this.state = new StoreBackedState((ops) => this.commitOps(ops));
@@ -334,11 +352,13 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
       storeId = String(this.nextStoreId++);
       ops.push({ kind: 'message', id: storeId, data: encodeMessage(message) });
     }
-    const entries: QueueEntry[] = [];
-    for (const q of targets) {
+    // Sized up front: a push into an empty array would allocate room for 16.
+    const entries = new Array<QueueEntry>(targets.length);
+    for (let i = 0; i < targets.length; i++) {
+      const q = targets[i]!;
       const entry = newEntry(message, this.nextSeq++, q.durable ? storeId : undefined);
       if (entry.storeId !== undefined) ops.push({ kind: 'enqueue', queue: q.key, id: entry.storeId, seq: entry.seq });
-      entries.push(entry);
+      entries[i] = entry;
     }
     return entries;
   }
@@ -363,9 +383,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
   }
 
   private commitNow(ops: StoreOp[], then?: () => void, options?: CommitOptions): Promise<void> {
-    return this.store.commit(ops, options).then(then, (e: unknown) => {
-      throw toBrokerError(e);
-    });
+    return this.continuations.add(this.store.commit(ops, options), then);
   }
 
   /**
@@ -507,7 +525,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     // Unsettled deliveries go back, counted as an attempt (as ActiveMQ does) but never dead-lettered for it.
     const back = [...c.inflight.values()];
     c.inflight.clear();
-    await Promise.all(back.map((d) => q.requeue(d.entry, true, false)));
+    await Promise.all(back.map((e) => q.requeue(e, true, false)));
     const sub = q.subscription;
     if (sub && !sub.durable && q.consumers.length + q.attaching === 0) this.dropQueue(q, sub);
     else q.dispatch();

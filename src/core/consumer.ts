@@ -12,15 +12,10 @@ export interface ConsumerOwner {
   nextDeliveryId(): DeliveryId;
 }
 
-export interface InflightDelivery {
-  readonly entry: QueueEntry;
-  readonly delivery: Delivery;
-}
-
 /** One consumer on one queue: its flow-control state and its unsettled deliveries. */
 export class Consumer {
-  /** Unsettled deliveries in delivery order (ids ascend), for cumulative settlement. */
-  readonly inflight = new Map<DeliveryId, InflightDelivery>();
+  /** The entries of unsettled deliveries in delivery order (ids ascend), for cumulative settlement. */
+  readonly inflight = new Map<DeliveryId, QueueEntry>();
   private credit: number;
   closed = false;
 
@@ -74,19 +69,19 @@ export class Consumer {
     };
     entry.redelivered = true;
     if (this.flow.kind === 'credit') this.credit--;
-    if (!this.autoSettle) this.inflight.set(delivery.id, { entry, delivery });
+    if (!this.autoSettle) this.inflight.set(delivery.id, entry);
     return delivery;
   }
 
-  /** Removes and returns the deliveries a settlement names: one, or all up to it when cumulative. */
-  release(id: DeliveryId, cumulative: boolean): InflightDelivery[] {
+  /** Removes and returns the entries a settlement names: one, or all up to it when cumulative. */
+  release(id: DeliveryId, cumulative: boolean): QueueEntry[] {
     const target = this.inflight.get(id);
     if (!target) return [];
     if (!cumulative) {
       this.inflight.delete(id);
       return [target];
     }
-    const out: InflightDelivery[] = [];
+    const out: QueueEntry[] = [];
     for (const [k, v] of this.inflight) {
       if (k > id) break;
       out.push(v);

@@ -3,7 +3,8 @@ import type {
 } from '../spi/core.js';
 import { BrokerError } from '../spi/errors.js';
 import type { Address, OutgoingMessage } from '../spi/message.js';
-import { Consumer, type ConsumerOwner, type InflightDelivery } from './consumer.js';
+import { Consumer, type ConsumerOwner } from './consumer.js';
+import type { QueueEntry } from './queue-entry.js';
 import { RESOLVED } from './resolved.js';
 import type { SessionHost } from './session-host.js';
 import type { Origin } from './subscription.js';
@@ -125,7 +126,7 @@ export class Session implements CoreSession, ConsumerOwner, Origin {
       const settled = consumer.release(deliveryId, options?.cumulative === true);
       if (settled.length === 0) throw new BrokerError('NO_SUCH_DELIVERY', `delivery ${deliveryId} is unknown or settled`);
       if (tx) {
-        for (const d of settled) tx.settlements.push({ queue: consumer.queue, entry: d.entry, outcome });
+        for (const entry of settled) tx.settlements.push({ queue: consumer.queue, entry, outcome });
         consumer.queue.dispatch();
         return RESOLVED;
       }
@@ -137,10 +138,10 @@ export class Session implements CoreSession, ConsumerOwner, Origin {
     }
   }
 
-  private applyOutcome(consumer: Consumer, settled: InflightDelivery[], outcome: Outcome): Promise<void> {
+  private applyOutcome(consumer: Consumer, settled: QueueEntry[], outcome: Outcome): Promise<void> {
     const q = consumer.queue;
-    if (settled.length === 1) return this.host.settleEntry(q, settled[0]!.entry, outcome);
-    return Promise.all(settled.map((d) => this.host.settleEntry(q, d.entry, outcome))).then(() => undefined);
+    if (settled.length === 1) return this.host.settleEntry(q, settled[0]!, outcome);
+    return Promise.all(settled.map((e) => this.host.settleEntry(q, e, outcome))).then(() => undefined);
   }
 
   createTemporary(routing: Address['routing']): Address {

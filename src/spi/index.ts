@@ -4,4 +4,5 @@ export * from './errors.js';
 export * from './message.js';
 export * from './adapter.js';
 export * from './connection-set.js';
+export * from './promise-batches.js';
 export * from './adapter-config.js';

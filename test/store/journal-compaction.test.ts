@@ -121,20 +121,27 @@ describe('journal segments and compaction', () => {
     expect(plain(state).kv).toEqual([]);
   });
 
-  for (const seed of [1, 2, 3]) {
-    it(`random traffic with compaction after every few commits recovers the reference state (seed ${seed})`, async () => {
+  // A burst's commits are issued together, so they share records (one per group commit).
+  for (const [seed, burst] of [[1, 1], [2, 1], [3, 1], [4, 5], [5, 9]] as const) {
+    const shared = burst > 1 ? `, in bursts of ${burst} commits` : '';
+    it(`random traffic${shared} with compaction after every few commits recovers the reference state (seed ${seed})`, async () => {
       const batches = randomBatches(seed, 1200, 600);
       let { store } = await open({ segmentBytes: 2048, compactBelowLiveFraction: 0.5 });
       let rewritten = 0;
       let deleted = 0;
+      let records = 0;
       const close = async () => {
         await store.compact();
         rewritten += store.stats().compaction.segmentsRewritten;
         deleted += store.stats().compaction.segmentsDeleted;
+        records += store.stats().records;
         await store.close();
       };
+      const issued: Promise<void>[] = [];
       for (let i = 0; i < batches.length; i++) {
-        await store.commit(batches[i]!);
+        issued.push(store.commit(batches[i]!));
+        if ((i + 1) % burst !== 0 && i % 7 !== 0 && i % 500 !== 499 && i !== batches.length - 1) continue;
+        await Promise.all(issued.splice(0));
         if (i % 7 === 0) await store.compact();
         if (i % 500 === 499) {
           await close();
@@ -146,10 +153,37 @@ describe('journal segments and compaction', () => {
       await close();
       expect(rewritten).toBeGreaterThan(0);
       expect(deleted).toBeGreaterThan(0);
+      if (burst > 1) expect(records).toBeLessThan(batches.length * 0.5);
       const { state } = await open({ segmentBytes: 2048 });
       expect(plain(state)).toEqual(await modelState(batches));
     });
   }
+
+  it('closes the record commits share before the writer rolls under it (compaction of a full store)', async () => {
+    const { store } = await open({ maxBytes: 40_000 }); // segments of a fraction of maxBytes
+    await store.commit([{ kind: 'queue-put', queue: 'q', meta: bytes('') }]);
+    let seq = 0;
+    const put = (id: string) => store.commit([{ kind: 'message', id, data: Buffer.alloc(1000, 1) }, { kind: 'enqueue', queue: 'q', id, seq: seq++ }]);
+    const dequeue = (id: string) => store.commit([{ kind: 'dequeue', queue: 'q', id }]);
+    let kept = 0;
+    while (store.stats().usedBytes < 33_000) await put(`k${kept++}`);
+    const segments = store.stats().segments;
+    while (store.stats().segments === segments) await put(`k${kept++}`); // a fresh current segment
+    // Dead bytes pile up in the current segment until the store is full.
+    let d = 0;
+    for (; ; d++) {
+      await put(`d${d}`);
+      if (store.health().full) break;
+      await dequeue(`d${d}`);
+    }
+    // Compaction now rolls that segment at once, from inside the first commit, under its open
+    // record, which the second commit would share if the roll did not close it.
+    await Promise.all([dequeue('k0'), dequeue('k1')]);
+    expect(store.stats().segments).toBeGreaterThan(segments + 1);
+    await store.close();
+    const { state } = await open({ maxBytes: 40_000 });
+    expect(state.queues.get('q')!.entries.map((e) => e.id)).toEqual([...Array.from({ length: kept - 2 }, (_, j) => `k${j + 2}`), `d${d}`]);
+  });
 
   it('recovers the same state when a crash stops compaction at any step', async () => {
     const batches = randomBatches(7, 120, 400);

@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
-import type { IPublishPacket, Packet } from 'mqtt-packet';
-import { toBrokerError, type CoreSession } from '../../../src/spi/index.js';
-import type { MqttConnection } from '../connection.js';
+import type { IPublishPacket, Packet, QoS } from 'mqtt-packet';
+import { PromiseBatches, toBrokerError, type CoreSession } from '../../../src/spi/index.js';
+import type { AckSlot, MqttConnection } from '../connection.js';
 import { MqttProtocolError, REASON, malformed, protocolError, reasonFor } from '../errors.js';
 import { toCoreMessage, type PublishFields, type StoredPublish } from '../message-mapping.js';
 import type { RetainedStore } from '../retained.js';
@@ -76,36 +76,51 @@ export function handlePublish(conn: MqttConnection, p: IPublishPacket): void {
   conn.sendStarted();
 
   // 5. (The send counts as pending until its acknowledgement may go.)
-  if (p.qos === 0) {
-    routed.then(
-      () => conn.sendSettled(),
-      (err: unknown) => {
-        conn.sendSettled();
-        conn.services.logger.debug({ err, clientId: session.clientId }, 'a QoS 0 message was not routed');
-      },
+  if (p.qos === 2) {
+    const slot = conn.reserveAck();
+    session.receiveQos2(packetId, routed).then(
+      () => acknowledge(conn, slot, 2, packetId),
+      (err: unknown) => refuse(conn, slot, 2, packetId, err),
     );
     return;
   }
-  const slot = conn.reserveAck();
-  const done = p.qos === 2 ? session.receiveQos2(packetId, routed) : routed;
-  done.then(
-    () => {
-      conn.sendSettled();
-      if (p.qos === 1) conn.releaseInboundQuota();
-      conn.fillAck(slot, ackPacket(conn, p.qos, packetId, REASON.SUCCESS));
-    },
-    (err: unknown) => {
-      conn.sendSettled();
-      conn.releaseInboundQuota();
-      if (conn.level !== 5) {
-        conn.fillAck(slot, null);
-        conn.fail(err);
-        return;
-      }
-      conn.services.logger.debug({ err, clientId: session.clientId }, 'a PUBLISH was refused');
-      conn.fillAck(slot, ackPacket(conn, p.qos, packetId, reasonFor(toBrokerError(err), 'publish')));
-    },
-  );
+  const item: RoutedPublish = p.qos === 0 ? ROUTED_QOS0 : conn.reserveAck({ packet: undefined, qos: 1, packetId });
+  (conn.routedPublishes ??= new PromiseBatches<RoutedPublish>(
+    (items) => { for (const r of items) acknowledge(conn, r, r.qos, r.packetId); },
+    (items, err) => { for (const r of items) refuse(conn, r, r.qos, r.packetId, err); },
+  )).add(routed, item);
+}
+
+/** A QoS 0 or 1 PUBLISH waiting for the core (its acknowledgement slot, for QoS 1). */
+export interface RoutedPublish extends AckSlot {
+  readonly qos: 0 | 1;
+  readonly packetId: number;
+}
+
+/** Every QoS 0 PUBLISH waits as this one item: nothing is acknowledged for it. */
+const ROUTED_QOS0: RoutedPublish = Object.freeze({ packet: null, qos: 0, packetId: 0 });
+
+function acknowledge(conn: MqttConnection, slot: AckSlot, qos: QoS, packetId: number): void {
+  conn.sendSettled();
+  if (qos === 0) return;
+  if (qos === 1) conn.releaseInboundQuota();
+  conn.fillAck(slot, ackPacket(conn, qos, packetId, REASON.SUCCESS));
+}
+
+function refuse(conn: MqttConnection, slot: AckSlot, qos: QoS, packetId: number, err: unknown): void {
+  conn.sendSettled();
+  if (qos === 0) {
+    conn.services.logger.debug({ err, clientId: conn.clientId }, 'a QoS 0 message was not routed');
+    return;
+  }
+  conn.releaseInboundQuota();
+  if (conn.level !== 5) {
+    conn.fillAck(slot, null);
+    conn.fail(err);
+    return;
+  }
+  conn.services.logger.debug({ err, clientId: conn.clientId }, 'a PUBLISH was refused');
+  conn.fillAck(slot, ackPacket(conn, qos, packetId, reasonFor(toBrokerError(err), 'publish')));
 }
 
 function ackPacket(conn: MqttConnection, qos: number, packetId: number, reasonCode: number): Packet {

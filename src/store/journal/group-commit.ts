@@ -7,6 +7,9 @@ import {
   encodeSegmentHeader, frameRecord, recordSeed, RECORD_HEADER_BYTES, RECORD_TYPE_BATCH, SEGMENT_HEADER_BYTES,
 } from './segment.js';
 
+/** A record that commits share stops taking more once this large (it is compacted as one). */
+const MAX_SHARED_RECORD_BYTES = 256 * 1024;
+
 export type SyncPolicy = 'always' | 'interval';
 
 export interface GroupCommitOptions {
@@ -35,6 +38,8 @@ export interface GroupCommitStats {
   bytesWritten: number;
   /** Groups of commits flushed together. */
   groups: number;
+  /** Records written: the commits of a group that changed something share one (see begin()). */
+  records: number;
 }
 
 /** The bytes for one segment within a group. */
@@ -115,7 +120,7 @@ function storeFailed(e: unknown, what: string): BrokerError {
  * fdatasync covers every earlier write to the file), or the relaxed-sync timer.
  */
 export class GroupCommit {
-  readonly stats: GroupCommitStats = { writes: 0, syncs: 0, bytesWritten: 0, groups: 0 };
+  readonly stats: GroupCommitStats = { writes: 0, syncs: 0, bytesWritten: 0, groups: 0, records: 0 };
   private cur: SegmentEntry;
   private pending = new Group();
   private readonly fds = new Map<SegmentEntry, number>();
@@ -126,6 +131,8 @@ export class GroupCommit {
   /** Segments written since their last fdatasync (interval policy). */
   private readonly dirty = new Set<SegmentEntry>();
   private readonly spareSinks: ByteSink[] = [];
+  /** The record the next commit adds to, if it fits; framed when its group is written. */
+  private openRecord: RecId | undefined;
   private recordStart = 0;
   private flushing = false;
   private syncDue = false;
@@ -155,8 +162,19 @@ export class GroupCommit {
     return this.pending.runs[this.pending.runs.length - 1]!.sink;
   }
 
-  /** Starts a record in the current segment, rolling first if it is full. */
-  begin(): RecId {
+  /**
+   * Starts a commit's ops (at most `maxBytes` of them): in the open record, the one the commits of
+   * the pending group share, or else in a new record in the current segment, rolling first if it
+   * is full. One record per group rather than per commit saves its framing and checksum per
+   * commit; the commits sharing it resolve together anyway, and recovery replays all of them or
+   * none (a torn record), so each commit stays atomic and ordered. Compaction keeps a record
+   * while any op in it is live, and copies only the live ops.
+   */
+  begin(maxBytes: number): RecId {
+    if (this.openRecord !== undefined) {
+      if (this.sink.len - this.recordStart + maxBytes <= MAX_SHARED_RECORD_BYTES) return this.openRecord;
+      this.closeRecord();
+    }
     if (this.cur.size >= this.o.segmentBytes && this.cur.records.length > 0) this.roll();
     const seg = this.cur;
     let run = this.pending.runs[this.pending.runs.length - 1];
@@ -175,21 +193,24 @@ export class GroupCommit {
     this.recordStart = run.sink.len;
     run.sink.ensure(RECORD_HEADER_BYTES);
     run.sink.len += RECORD_HEADER_BYTES;
-    return this.o.index.newRecord(seg, seg.size);
+    this.openRecord = this.o.index.newRecord(seg, seg.size);
+    return this.openRecord;
   }
 
-  /** Frames the record begun last and returns its size, or drops it (0) when no op was written. */
-  end(rec: RecId): number {
+  /** Frames the open record, or drops it when no op was written to it: the next commit starts a new one. */
+  closeRecord(): void {
+    const rec = this.openRecord;
+    if (rec === undefined) return;
+    this.openRecord = undefined;
     const sink = this.sink;
     if (sink.len === this.recordStart + RECORD_HEADER_BYTES) {
       sink.len = this.recordStart;
       this.o.index.discardRecord(rec);
-      return 0;
+      return;
     }
-    const bytes = sink.len - this.recordStart;
     frameRecord(sink.buf, this.recordStart, sink.len, RECORD_TYPE_BATCH, recordSeed(this.cur.no));
-    this.o.index.sealRecord(rec, bytes);
-    return bytes;
+    this.o.index.sealRecord(rec, sink.len - this.recordStart);
+    this.stats.records++;
   }
 
   /** Resolves when everything committed so far is durable. */
@@ -218,6 +239,7 @@ export class GroupCommit {
 
   /** Closes the current segment (once its writes are done) so that compaction may take it. */
   roll(): void {
+    this.closeRecord();
     const seg = this.cur;
     if (!this.headed.has(seg)) return; // nothing written to it, nothing to close
     this.toSeal.push(seg);
@@ -255,6 +277,7 @@ export class GroupCommit {
     try {
       for (;;) {
         group = this.pending;
+        this.closeRecord();
         if (group.runs.length === 0 && !group.waited && this.toSeal.length === 0 && !this.syncDue) break;
         this.pending = new Group();
         for (const run of group.runs) {

@@ -26,7 +26,7 @@ import { SEGMENT_HEADER_BYTES, segmentFileName } from './segment.js';
  * them, which keeps recovery fast and memory per message small.
  */
 
-/** A record (the ops of one commit) in a segment. */
+/** A record (the ops of the commits of one group commit) in a segment. */
 export type RecId = number;
 
 const NONE = -1;

@@ -21,8 +21,6 @@ const TRANSITIONS: Record<Lifecycle, readonly Lifecycle[]> = {
 export interface JournalStats extends GroupCommitStats {
   /** commit() calls that were written (or resolved as no-ops). */
   commits: number;
-  /** Records written: one per commit that changed something. */
-  records: number;
   /** `message` ops written. */
   messages: number;
   segments: number;
@@ -40,6 +38,7 @@ export interface JournalStats extends GroupCommitStats {
 
 interface Blocked {
   ops: StoreOp[];
+  maxBytes: number;
   resolve(): void;
   reject(e: Error): void;
 }
@@ -57,6 +56,9 @@ function addsData(ops: StoreOp[]): boolean {
   for (const op of ops) if (op.kind === 'message' || op.kind === 'kv-put') return true;
   return false;
 }
+
+/** More than a seal op takes (record-codec.ts). */
+const SEAL_MAX_BYTES = 64;
 
 function invalid(op: unknown, why: string): BrokerError {
   return new BrokerError('INTERNAL', `invalid store op ${(op as { kind?: string } | undefined)?.kind ?? typeof op}: ${why}`);
@@ -76,8 +78,8 @@ function checkCount(op: StoreOp, v: unknown): void {
   if (!Number.isSafeInteger(v) || (v as number) < 0) throw invalid(op, 'seq and count must be non-negative safe integers');
 }
 
-/** Checks what the encoder relies on, before any op touches the index. */
-function validate(ops: StoreOp[]): void {
+/** Checks what the encoder relies on, before any op touches the index; returns an upper bound of the ops' encoded size. */
+function validate(ops: StoreOp[]): number {
   if (!Array.isArray(ops)) throw invalid(ops, 'ops must be an array');
   let bytes = 0;
   for (const op of ops) {
@@ -94,6 +96,7 @@ function validate(ops: StoreOp[]): void {
     }
   }
   if (bytes > MAX_RECORD_BYTES) throw new BrokerError('MESSAGE_TOO_LARGE', `a commit of ${bytes} bytes exceeds the journal record limit`);
+  return bytes;
 }
 
 /**
@@ -118,7 +121,7 @@ export class JournalStore implements Store {
   private failure: BrokerError | undefined;
   private blocked: Blocked[] = [];
   private recovery: RecoveryReport | undefined;
-  private readonly counters = { commits: 0, records: 0, messages: 0 };
+  private readonly counters = { commits: 0, messages: 0 };
 
   constructor(options: JournalOptions) {
     this.o = resolveJournalOptions(options);
@@ -133,8 +136,9 @@ export class JournalStore implements Store {
 
   commit(ops: StoreOp[], options?: CommitOptions): Promise<void> {
     if (this.lifecycle !== 'open') return Promise.reject(new BrokerError('STORE_FAILED', `the journal is ${this.lifecycle}`));
+    let maxBytes: number;
     try {
-      validate(ops);
+      maxBytes = validate(ops);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -145,9 +149,9 @@ export class JournalStore implements Store {
       if (this.o.onFull === 'fail') {
         return Promise.reject(new BrokerError('STORE_FULL', `the journal reached its size limit of ${this.o.maxBytes} bytes`));
       }
-      return new Promise((resolve, reject) => this.blocked.push({ ops, resolve, reject }));
+      return new Promise((resolve, reject) => this.blocked.push({ ops, maxBytes, resolve, reject }));
     }
-    const done = this.append(ops, removal, removal && options?.relaxed === true && ops.every((op) => op.kind === 'dequeue'));
+    const done = this.append(ops, maxBytes, removal, removal && options?.relaxed === true && ops.every((op) => op.kind === 'dequeue'));
     if (this.isFull()) void this.compactor!.schedule();
     return done;
   }
@@ -165,7 +169,7 @@ export class JournalStore implements Store {
     const segments = this.index?.segments ?? [];
     return {
       ...this.counters,
-      ...(this.writer?.stats ?? { writes: 0, syncs: 0, bytesWritten: 0, groups: 0 }),
+      ...(this.writer?.stats ?? { writes: 0, syncs: 0, bytesWritten: 0, groups: 0, records: 0 }),
       segments: segments.length,
       usedBytes: this.index?.totalBytes ?? 0,
       liveBytes: segments.reduce((n, s) => n + s.liveBytes, 0),
@@ -237,17 +241,18 @@ export class JournalStore implements Store {
    * stale writer from rolling into the number this one uses.
    */
   private async seal(report: RecoveryReport): Promise<void> {
-    const rec = this.writer!.begin();
+    const rec = this.writer!.begin(SEAL_MAX_BYTES);
     encodeSeal(this.writer!.sink, this.o.epoch, report.lastSegmentNo, report.lastSegmentEnd);
     this.index!.seal(rec, this.o.epoch, report.lastSegmentNo);
-    this.writer!.end(rec);
+    // A record of its own: recovery looks for it in the first bytes of the segment only.
+    this.writer!.closeRecord();
     await this.writer!.durable();
   }
 
-  /** Encodes the effective ops of a commit as one record into the pending group. */
-  private append(ops: StoreOp[], removal: boolean, relaxed = false): Promise<void> {
+  /** Encodes the effective ops of a commit (at most about `maxBytes`) into the pending group's record. */
+  private append(ops: StoreOp[], maxBytes: number, removal: boolean, relaxed = false): Promise<void> {
     try {
-      return this.encode(ops, removal, relaxed);
+      return this.encode(ops, maxBytes, removal, relaxed);
     } catch (e) {
       // A bug, not a disk fault; but the index may now be ahead of the journal: stop writing.
       this.fail(new BrokerError('STORE_FAILED', `journal commit failed: ${(e as Error).message}`));
@@ -255,10 +260,10 @@ export class JournalStore implements Store {
     }
   }
 
-  private encode(ops: StoreOp[], removal: boolean, relaxed: boolean): Promise<void> {
+  private encode(ops: StoreOp[], maxBytes: number, removal: boolean, relaxed: boolean): Promise<void> {
     const writer = this.writer!;
     const index = this.index!;
-    const rec = writer.begin();
+    const rec = writer.begin(maxBytes);
     const sink = writer.sink;
     for (const op of ops) {
       const before = sink.len;
@@ -272,7 +277,6 @@ export class JournalStore implements Store {
       if (op.kind === 'dequeue') markBodyDropped(sink, before);
       else for (let i = 0; i < index.droppedCount; i++) encodeMessageDrop(sink, index.dropped[i]!);
     }
-    if (writer.end(rec) > 0) this.counters.records++;
     this.counters.commits++;
     if (relaxed) return writer.written();
     return removal ? writer.drained() : writer.durable();
@@ -285,7 +289,7 @@ export class JournalStore implements Store {
   private admitBlocked(): void {
     while (this.blocked.length && !this.isFull() && !this.failure && this.lifecycle === 'open') {
       const b = this.blocked.shift()!;
-      this.append(b.ops, false).then(b.resolve, b.reject);
+      this.append(b.ops, b.maxBytes, false).then(b.resolve, b.reject);
     }
   }
 

@@ -19,7 +19,7 @@ import { readFully, type JournalIo } from './journal-io.js';
  *
  * Then records, back to back to the end of the file:
  *    0  4  contents length n, 1..MAX_RECORD_BYTES
- *    4  1  type: 1 = batch (the ops of one commit, record-codec.ts)
+ *    4  1  type: 1 = batch (the ops of the commits of one group commit, record-codec.ts)
  *    5  3  reserved, 0
  *    8  4  CRC32C of the contents, with initial state recordSeed(segment number) XOR the u32 at
  *          bytes 4..7, so a changed type or reserved byte, or a record copied from another
