@@ -47,6 +47,8 @@ export interface MqttConfig {
   maxRetainedMessages: number;
   /** Prefix of the Response Information returned to 5.0 clients that request it (the client id is appended). */
   responseTopicPrefix: string;
+  /** How often the `$SYS/broker/...` topics are published (0: never). */
+  sysIntervalMs: number;
 }
 
 export const NEVER_EXPIRES = 0xffffffff;
@@ -74,6 +76,7 @@ export const MQTT_DEFAULTS: MqttConfig = {
   tickMs: 1000,
   maxRetainedMessages: 100_000,
   responseTopicPrefix: 'response/',
+  sysIntervalMs: 10_000,
 };
 
 /** The broker-wide `limits.*` names of settings this adapter shares. */

@@ -327,6 +327,7 @@ export class MqttConnection implements SessionLink {
   }
 
   writePublish(item: Outbound, dup: boolean): boolean {
+    this.services.traffic.sent++;
     const level = this.level!;
     const m = item.message!;
     const topic = mqttTopicOf(m);

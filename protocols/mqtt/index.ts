@@ -11,6 +11,7 @@ import type { StoredPublish } from './message-mapping.js';
 import { RetainedStore } from './retained.js';
 import { SessionRegistry } from './session-registry.js';
 import { SessionStore } from './session-store.js';
+import { sysMessages, type MqttTraffic } from './sys-topics.js';
 import { WillManager } from './will.js';
 
 /** How long start-up waits between checks for the core to be serving. */
@@ -33,6 +34,9 @@ class MqttAdapter implements ProtocolAdapter, AdapterServices {
   private readonly deadlines = new Deadlines();
   private readonly connections = new Set<MqttConnection>();
   private readonly timer: NodeJS.Timeout;
+  private readonly sysTimer: NodeJS.Timeout | undefined;
+  private readonly startedAt = Date.now();
+  readonly traffic: MqttTraffic = { received: 0, sent: 0 };
   private willSession: CoreSession | undefined;
   private closed = false;
 
@@ -46,6 +50,10 @@ class MqttAdapter implements ProtocolAdapter, AdapterServices {
     this.sessions = new SessionRegistry(this.core, this.config, store, this.logger, this.deadlines, this.wills);
     this.timer = setInterval(() => this.tick(), this.config.tickMs);
     this.timer.unref();
+    if (this.config.sysIntervalMs > 0) {
+      this.sysTimer = setInterval(() => this.publishSys(), this.config.sysIntervalMs);
+      this.sysTimer.unref();
+    }
     this.ready = this.start();
   }
 
@@ -87,19 +95,35 @@ class MqttAdapter implements ProtocolAdapter, AdapterServices {
     }
   }
 
-  /** Wills are published by the adapter's own core session (their client is gone). */
-  private publishWill(will: StoredPublish): Promise<void> {
-    this.willSession ??= this.core.openSession(
+  /** Wills (their client is gone) and `$SYS` are published by the adapter's own core session. */
+  private ownSession(): CoreSession {
+    return (this.willSession ??= this.core.openSession(
       { principal: { name: 'mqtt-will', anonymous: false }, protocol: 'mqtt' },
       { deliver: () => undefined, consumerClosed: () => undefined, sessionClosed: () => (this.willSession = undefined) },
-    );
-    return routeApplicationMessage(this.willSession, this.retained, will, will.publisher);
+    ));
+  }
+
+  private publishWill(will: StoredPublish): Promise<void> {
+    return routeApplicationMessage(this.ownSession(), this.retained, will, will.publisher);
+  }
+
+  private publishSys(): void {
+    if (this.closed || !this.core.serving) return;
+    const snapshot = {
+      startedAt: this.startedAt, clientsConnected: this.connections.size, sessions: this.sessions.size,
+      retained: this.retained.size, traffic: this.traffic,
+    };
+    for (const m of sysMessages(snapshot, Date.now())) {
+      routeApplicationMessage(this.ownSession(), this.retained, m, '$SYS').catch((err: unknown) =>
+        this.logger.debug({ err, topic: m.topic }, 'could not publish a $SYS topic'));
+    }
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    clearInterval(this.sysTimer);
     for (const connection of this.connections) connection.shutdown();
     await this.sessions.close();
     await this.willSession?.close();

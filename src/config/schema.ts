@@ -67,6 +67,7 @@ export const configSchema = {
     maxKeepAliveSeconds: integer(0, 'cap on a client\'s Keep Alive, sent to MQTT 5 clients as Server Keep Alive (0: no cap)', { min: 0, max: 65535 }),
     drainTimeoutMs: integer(30_000, 'a subscriber that reads nothing this long while its queue is full is disconnected', { min: 1 }),
     maxRetainedMessages: integer(100_000, 'retained messages kept broker-wide', { min: 1 }),
+    sysIntervalMs: integer(10_000, 'how often the `$SYS/broker/...` topics (uptime, clients, sessions, retained, messages received/sent) are published, retained (0: never)', { min: 0 }),
   },
   amqp: protocolListeners('AMQP', 5672, 5671),
   openwire: {

@@ -25,6 +25,7 @@ export function handlePublish(conn: MqttConnection, p: IPublishPacket): void {
   const session = conn.session!;
   const { config } = conn.services;
   const packetId = p.messageId ?? 0;
+  conn.services.traffic.received++;
 
   // 1.
   if (p.qos === 0 && p.dup) throw malformed('DUP set on a QoS 0 PUBLISH');
