@@ -283,18 +283,22 @@ export class OpenWireConnection implements DeliverySink, ConnectionHandle {
     this.checkBackpressure();
     work.then(
       () => {
+        this.settled();
         onSuccess?.();
         this.respond(command);
       },
       (e: unknown) => {
+        this.settled();
         onFailure?.(e);
         this.fail(command, e);
       },
-    ).finally(() => {
-      this.pendingSends--;
-      this.checkBackpressure();
-    });
+    );
     return RESPONDED;
+  }
+
+  private settled(): void {
+    this.pendingSends--;
+    this.checkBackpressure();
   }
 
   // ---------------------------------------------------------------- core → client

@@ -54,8 +54,7 @@ export function onMessage(c: OpenWireConnection, m: Message, frame: InboundFrame
       native = c.broker.canonical.encode(m).subarray(4);
       ({ message, fieldEnds } = c.broker.decodeNative(native));
     }
-    const { outgoing, info } = toOutgoing(message, native, fieldEnds, c.broker.temps, c.broker.config);
-    c.broker.natives.set(native, info);
+    const outgoing = toOutgoing(message, native, fieldEnds, c.broker.temps, c.broker.config);
     const addresses = destinationAddresses(m.destination ?? producer?.destination ?? null, c.broker.temps);
     const work = addresses.length === 1
       ? session.send(addresses[0]!, outgoing, tx?.coreTx)
