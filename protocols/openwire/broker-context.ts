@@ -73,8 +73,7 @@ export class BrokerContext {
 
   /** Decodes native bytes (loose, uncached v12), noting where each field ends. */
   decodeNative(data: Uint8Array): { message: Message; fieldEnds: Record<string, number> } {
-    const fieldEnds: Record<string, number> = {};
-    const message = this.canonical.decode(Buffer.from(data.buffer, data.byteOffset, data.length), 0, data.length, fieldEnds) as Message;
-    return { message, fieldEnds };
+    const { command, fieldEnds } = this.canonical.decodeWithEnds(Buffer.from(data.buffer, data.byteOffset, data.length));
+    return { message: command as Message, fieldEnds };
   }
 }

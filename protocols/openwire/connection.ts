@@ -152,9 +152,14 @@ export class OpenWireConnection implements DeliverySink, ConnectionHandle {
     }
     // A loose v12 message's own bytes become its native form: copied out of the receive buffer
     // (decoded byte fields are views), with where its fields end noted.
-    const fieldEnds = this.canonicalInput && isMessageType(frame[0]!) ? {} : undefined;
-    if (fieldEnds) frame = Buffer.from(frame);
-    const command = this.format!.decode(frame, 0, frame.length, fieldEnds) as Command;
+    let command: Command;
+    let fieldEnds: Record<string, number> | undefined;
+    if (this.canonicalInput && isMessageType(frame[0]!)) {
+      frame = Buffer.from(frame);
+      ({ command, fieldEnds } = this.format!.decodeWithEnds(frame) as { command: Command; fieldEnds: Record<string, number> });
+    } else {
+      command = this.format!.decode(frame) as Command;
+    }
     switch (command.typeCode) {
       case T.KEEP_ALIVE_INFO:
         // Answered at once, not queued behind slow commands: an echo, never a Response.
@@ -281,6 +286,9 @@ export class OpenWireConnection implements DeliverySink, ConnectionHandle {
   respondWhen(command: BaseCommand, work: Promise<void>, onSuccess?: () => void, onFailure?: (e: unknown) => void): typeof RESPONDED {
     this.pendingSends++;
     this.checkBackpressure();
+    // Keeps only what the answer needs, not the whole command, while the store works.
+    const { typeCode, commandId, responseRequired } = command;
+    command = { typeCode, commandId, responseRequired };
     work.then(
       () => {
         this.settled();

@@ -59,19 +59,29 @@ export class OpenWireFormat implements NestedCodec {
 
   // ------------------------------------------------------------------ decode
 
+  /** Decodes one frame body: the type byte and what follows (no size prefix). */
+  decode(frame: Buffer, offset = 0, end = frame.length): DataStructure {
+    return this.decodeFrame(frame, offset, end, undefined);
+  }
+
   /**
-   * Decodes one frame body: the type byte and what follows (no size prefix). With `fieldEnds`,
-   * records where each top-level field ends (loose frames: lets a sender patch fixed-size fields).
+   * Decodes one frame body and notes where each of its top-level fields ends, as offsets from
+   * the type byte (loose frames: lets a sender patch fixed-size fields in place).
    */
-  decode(frame: Buffer, offset = 0, end = frame.length, fieldEnds?: Record<string, number>): DataStructure {
+  decodeWithEnds(frame: Buffer): { command: DataStructure; fieldEnds: Record<string, number> } {
+    const fieldEnds = this.codecs[frame[0]!]?.newEnds() ?? {};
+    return { command: this.decodeFrame(frame, 0, frame.length, fieldEnds), fieldEnds };
+  }
+
+  private decodeFrame(frame: Buffer, offset: number, end: number, fieldEnds: Record<string, number> | undefined): DataStructure {
     const r = new DataReader(frame, offset, end);
     const typeCode = r.u8();
     const codec = this.codecs[typeCode];
     if (!codec) throw new CodecError(`unknown command type ${typeCode}`);
     const bs = this.options.tightEncoding ? new BooleanStreamReader(r) : undefined;
-    const result = codec.read(this, r, bs, 0, fieldEnds);
+    const command = codec.read(this, r, bs, 0, fieldEnds);
     if (r.remaining !== 0) throw new CodecError(`${codec.spec.name}: ${r.remaining} bytes left over at the end of the frame`);
-    return result;
+    return command;
   }
 
   readNested(r: DataReader, bs: BooleanStreamReader | undefined, depth: number): DataStructure | null {

@@ -22,6 +22,8 @@ export interface StructCodec {
   readonly spec: StructSpec;
   /** Reads the fields after the type byte; with `ends`, records where each field ends. */
   read(n: NestedCodec, r: DataReader, bs: BooleanStreamReader | undefined, depth: number, ends?: Record<string, number>): DataStructure;
+  /** A record of field ends for read(), every field present from the start (one shape, no growth). */
+  newEnds(): Record<string, number>;
   write(n: NestedCodec, o: DataStructure, w: DataWriter, bs: BooleanStreamWriter | undefined, depth: number): void;
 }
 
@@ -67,6 +69,7 @@ function compile(spec: StructSpec): StructCodec {
   for (const name of names) if (!IDENTIFIER.test(name)) throw new Error(`bad field name ${name}`);
   const read: string[] = [];
   const props = [`typeCode: ${spec.typeCode}`];
+  const ends = names.map((name) => `${name}: -1`);
   const write: string[] = [];
   if (spec.command) {
     read.push('const commandId = r.i32();', 'const responseRequired = P.readBool(r, bs);');
@@ -81,6 +84,7 @@ function compile(spec: StructSpec): StructCodec {
   const make = new Function('P', `return {
     read(n, r, bs, depth, ends) { ${read.join(' ')} return { ${props.join(', ')} }; },
     write(n, o, w, bs, depth) { ${write.join(' ')} },
+    newEnds() { return { ${ends.join(', ')} }; },
   };`) as (p: typeof P) => Omit<StructCodec, 'spec'>;
   return { spec, ...make(P) };
 }
