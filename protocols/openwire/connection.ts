@@ -17,6 +17,7 @@ import type { ConsumerState } from './consumer-state.js';
 import { deliveryDispatch, patchedDispatchFrame } from './dispatch.js';
 import { toWireThrowable } from './errors.js';
 import { HANDLERS, RESPONDED, type InboundFrame } from './handlers/index.js';
+import { LastIdKey } from './ids.js';
 import { InactivityMonitor } from './inactivity-monitor.js';
 import { advisoryMessage, type AdvisoryWatcher } from './temp-destinations.js';
 import type { TransactionState } from './transaction-state.js';
@@ -89,6 +90,8 @@ export class OpenWireConnection implements DeliverySink, ConnectionHandle {
   readonly consumersByCore = new Map<CoreConsumerId, ConsumerState>();
   readonly advisoryWatchers = new Map<string, AdvisoryWatcher>();
   readonly transactions = new Map<string, TransactionState>();
+  readonly producerKeys = new LastIdKey();
+  readonly consumerKeys = new LastIdKey();
   /** Deliveries that arrived while their consumer's subscribe() had not yet returned its id. */
   private readonly unclaimed = new Map<CoreConsumerId, Delivery[]>();
 

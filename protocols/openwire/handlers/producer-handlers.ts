@@ -25,7 +25,7 @@ export function onProducerInfo(c: OpenWireConnection, info: ProducerInfo): void 
  */
 export function onMessage(c: OpenWireConnection, m: Message, frame: InboundFrame): HandlerResult {
   const session = requireSession(c);
-  const pKey = producerKey(m.producerId);
+  const pKey = c.producerKeys.of(m.producerId);
   const producer = c.producers.get(pKey);
   const tx = m.transactionId ? transactionFor(c, transactionKey(m.transactionId)) : undefined;
   const windowed = !m.responseRequired && (producer?.windowSize ?? 0) > 0;
@@ -59,10 +59,13 @@ export function onMessage(c: OpenWireConnection, m: Message, frame: InboundFrame
     const work = addresses.length === 1
       ? session.send(addresses[0]!, outgoing, tx?.coreTx)
       : Promise.all(addresses.map((a) => session.send(a, outgoing, tx?.coreTx))).then(() => undefined);
-    return c.respondWhen(m, work, ackWindow, (e) => {
-      ackWindow?.();
-      if (tx) tx.failed ??= e instanceof Error ? e : new Error(String(e));
-    });
+    const onFailure = ackWindow || tx
+      ? (e: unknown): void => {
+          ackWindow?.();
+          if (tx) tx.failed ??= e instanceof Error ? e : new Error(String(e));
+        }
+      : undefined;
+    return c.respondWhen(m, work, ackWindow, onFailure);
   } catch (e) {
     ackWindow?.();
     if (tx) tx.failed ??= e instanceof Error ? e : new Error(String(e));
