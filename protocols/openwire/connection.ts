@@ -159,7 +159,9 @@ export class OpenWireConnection implements DeliverySink, ConnectionHandle {
     let fieldEnds: Record<string, number> | undefined;
     if (this.canonicalInput && isMessageType(frame[0]!)) {
       frame = Buffer.from(frame);
-      ({ command, fieldEnds } = this.format!.decodeWithEnds(frame) as { command: Command; fieldEnds: Record<string, number> });
+      const decoded = this.format!.decodeWithEnds(frame);
+      command = decoded.command as Command;
+      fieldEnds = decoded.fieldEnds;
     } else {
       command = this.format!.decode(frame) as Command;
     }

@@ -3,6 +3,7 @@ import type { Message, ProducerAck, ProducerInfo } from '../codec/commands.js';
 import { T } from '../codec/type-codes.js';
 import { parentSessionKey, producerKey, transactionKey } from '../ids.js';
 import { destinationAddresses, producerWindowSize, toOutgoing } from '../mapping.js';
+import type { TransactionState } from '../transaction-state.js';
 import { RESPONDED, requireSession, type HandlerResult, type InboundFrame } from './handler.js';
 import { sessionEntry } from './session-handlers.js';
 import { transactionFor } from './transaction-handler.js';
@@ -59,16 +60,16 @@ export function onMessage(c: OpenWireConnection, m: Message, frame: InboundFrame
     const work = addresses.length === 1
       ? session.send(addresses[0]!, outgoing, tx?.coreTx)
       : Promise.all(addresses.map((a) => session.send(a, outgoing, tx?.coreTx))).then(() => undefined);
-    const onFailure = ackWindow || tx
-      ? (e: unknown): void => {
-          ackWindow?.();
-          if (tx) tx.failed ??= e instanceof Error ? e : new Error(String(e));
-        }
-      : undefined;
+    const onFailure = ackWindow || tx ? (e: unknown): void => sendFailed(e, ackWindow, tx) : undefined;
     return c.respondWhen(m, work, ackWindow, onFailure);
   } catch (e) {
-    ackWindow?.();
-    if (tx) tx.failed ??= e instanceof Error ? e : new Error(String(e));
+    sendFailed(e, ackWindow, tx);
     throw e;
   }
+}
+
+/** A failed send still gives its window back, and dooms its transaction. */
+function sendFailed(e: unknown, ackWindow: (() => void) | undefined, tx: TransactionState | undefined): void {
+  ackWindow?.();
+  if (tx) tx.failed ??= e instanceof Error ? e : new Error(String(e));
 }
