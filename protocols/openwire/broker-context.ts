@@ -6,7 +6,6 @@ import { LOOSE_V12, OpenWireFormat } from './codec/open-wire-format.js';
 import { T } from './codec/type-codes.js';
 import type { WireFormatSettings } from './codec/wire-format-info.js';
 import type { OpenWireConfig } from './config.js';
-import type { NativeInfo } from './mapping.js';
 import { ProducerAudit } from './producer-audit.js';
 import { TempDestinations, type AdvisoryOrigin } from './temp-destinations.js';
 
@@ -19,14 +18,12 @@ export interface ConnectionHandle {
 /**
  * What every OpenWire connection of one broker shares: the broker's identity, the rising
  * dispatch sequence, temporary destinations and their advisories, the producer audit, the
- * registry of logical connections by ActiveMQ connection id, the cache of decoded messages.
+ * registry of logical connections by ActiveMQ connection id.
  */
 export class BrokerContext {
   readonly temps = new TempDestinations();
   readonly audit: ProducerAudit;
   readonly byConnectionId = new Map<string, ConnectionHandle>();
-  /** Decoded OpenWire messages by their native bytes (which the core copies along with the message). */
-  readonly natives = new WeakMap<Uint8Array, NativeInfo>();
   /** Loose, uncached v12: the encoding kept as CoreMessage.native. */
   readonly canonical = new OpenWireFormat(LOOSE_V12);
   readonly brokerId: BrokerId;
@@ -74,20 +71,9 @@ export class BrokerContext {
     return ++this.connectionCounter;
   }
 
-  /** The decoded form of a native message (cached while the message lives). */
-  nativeInfo(data: Uint8Array, decode: () => NativeInfo): NativeInfo {
-    let info = this.natives.get(data);
-    if (!info) {
-      info = decode();
-      this.natives.set(data, info);
-    }
-    return info;
-  }
-
   /** Decodes native bytes (loose, uncached v12), noting where each field ends. */
   decodeNative(data: Uint8Array): { message: Message; fieldEnds: Record<string, number> } {
-    const fieldEnds: Record<string, number> = {};
-    const message = this.canonical.decode(Buffer.from(data.buffer, data.byteOffset, data.length), 0, data.length, fieldEnds) as Message;
-    return { message, fieldEnds };
+    const { command, fieldEnds } = this.canonical.decodeWithEnds(Buffer.from(data.buffer, data.byteOffset, data.length));
+    return { message: command as Message, fieldEnds };
   }
 }

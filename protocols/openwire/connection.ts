@@ -17,6 +17,7 @@ import type { ConsumerState } from './consumer-state.js';
 import { deliveryDispatch, patchedDispatchFrame } from './dispatch.js';
 import { toWireThrowable } from './errors.js';
 import { HANDLERS, RESPONDED, type InboundFrame } from './handlers/index.js';
+import { LastIdKey } from './ids.js';
 import { InactivityMonitor } from './inactivity-monitor.js';
 import { advisoryMessage, type AdvisoryWatcher } from './temp-destinations.js';
 import type { TransactionState } from './transaction-state.js';
@@ -89,6 +90,8 @@ export class OpenWireConnection implements DeliverySink, ConnectionHandle {
   readonly consumersByCore = new Map<CoreConsumerId, ConsumerState>();
   readonly advisoryWatchers = new Map<string, AdvisoryWatcher>();
   readonly transactions = new Map<string, TransactionState>();
+  readonly producerKeys = new LastIdKey();
+  readonly consumerKeys = new LastIdKey();
   /** Deliveries that arrived while their consumer's subscribe() had not yet returned its id. */
   private readonly unclaimed = new Map<CoreConsumerId, Delivery[]>();
 
@@ -152,9 +155,16 @@ export class OpenWireConnection implements DeliverySink, ConnectionHandle {
     }
     // A loose v12 message's own bytes become its native form: copied out of the receive buffer
     // (decoded byte fields are views), with where its fields end noted.
-    const fieldEnds = this.canonicalInput && isMessageType(frame[0]!) ? {} : undefined;
-    if (fieldEnds) frame = Buffer.from(frame);
-    const command = this.format!.decode(frame, 0, frame.length, fieldEnds) as Command;
+    let command: Command;
+    let fieldEnds: Record<string, number> | undefined;
+    if (this.canonicalInput && isMessageType(frame[0]!)) {
+      frame = Buffer.from(frame);
+      const decoded = this.format!.decodeWithEnds(frame);
+      command = decoded.command as Command;
+      fieldEnds = decoded.fieldEnds;
+    } else {
+      command = this.format!.decode(frame) as Command;
+    }
     switch (command.typeCode) {
       case T.KEEP_ALIVE_INFO:
         // Answered at once, not queued behind slow commands: an echo, never a Response.
@@ -281,20 +291,27 @@ export class OpenWireConnection implements DeliverySink, ConnectionHandle {
   respondWhen(command: BaseCommand, work: Promise<void>, onSuccess?: () => void, onFailure?: (e: unknown) => void): typeof RESPONDED {
     this.pendingSends++;
     this.checkBackpressure();
+    // Keeps only what the answer needs, not the whole command, while the store works.
+    const { typeCode, commandId, responseRequired } = command;
+    command = { typeCode, commandId, responseRequired };
     work.then(
       () => {
+        this.settled();
         onSuccess?.();
         this.respond(command);
       },
       (e: unknown) => {
+        this.settled();
         onFailure?.(e);
         this.fail(command, e);
       },
-    ).finally(() => {
-      this.pendingSends--;
-      this.checkBackpressure();
-    });
+    );
     return RESPONDED;
+  }
+
+  private settled(): void {
+    this.pendingSends--;
+    this.checkBackpressure();
   }
 
   // ---------------------------------------------------------------- core → client

@@ -4,7 +4,9 @@ import type { ConsumerInfo, Message, MessageDispatch } from './codec/commands.js
 import { longParts } from './codec/long.js';
 import { decodePrimitiveMap } from './codec/primitive-map.js';
 import { T } from './codec/type-codes.js';
-import { addressDestination, foreignMessage, NATIVE_PROTOCOL, nativeInfo, nativeMessage, type NativeInfo } from './mapping.js';
+import {
+  addressDestination, foreignMessage, NATIVE_PROTOCOL, nativeInfo, nativeMessage, OpenWireNative, type NativeInfo,
+} from './mapping.js';
 
 /** How many neutral properties a native message maps to (nested maps and lists have none). */
 function neutralPropertyCount(m: Message): number {
@@ -12,11 +14,10 @@ function neutralPropertyCount(m: Message): number {
   return decodePrimitiveMap(m.marshalledProperties).filter(([, v]) => v.t !== 'map' && v.t !== 'list').length;
 }
 
-function nativeInfoOf(broker: BrokerContext, data: Uint8Array): NativeInfo {
-  return broker.nativeInfo(data, (): NativeInfo => {
-    const { message, fieldEnds } = broker.decodeNative(data);
-    return nativeInfo(message, fieldEnds, neutralPropertyCount(message));
-  });
+function nativeInfoOf(broker: BrokerContext, native: NonNullable<CoreMessage['native']>): NativeInfo {
+  if (native instanceof OpenWireNative) return native.info;
+  const { message, fieldEnds } = broker.decodeNative(native.data);
+  return nativeInfo(message, fieldEnds, neutralPropertyCount(message));
 }
 
 /**
@@ -26,7 +27,7 @@ function nativeInfoOf(broker: BrokerContext, data: Uint8Array): NativeInfo {
 export function deliveryDispatch(broker: BrokerContext, consumer: ConsumerInfo, d: Pick<Delivery, 'message' | 'deliveryCount'>, seq: number): MessageDispatch {
   const c = d.message;
   const m = c.native?.protocol === NATIVE_PROTOCOL
-    ? nativeMessage(c, broker.decodeNative(c.native.data).message, nativeInfoOf(broker, c.native.data), broker.temps)
+    ? nativeMessage(c, broker.decodeNative(c.native.data).message, nativeInfoOf(broker, c.native), broker.temps)
     : foreignMessage(c, broker.temps);
   m.messageId = m.messageId
     ? { ...m.messageId, brokerSequenceId: seq }
@@ -60,7 +61,7 @@ export function patchedDispatchFrame(broker: BrokerContext, prefix: Buffer, d: D
   const c: CoreMessage = d.message;
   if (c.native?.protocol !== NATIVE_PROTOCOL || c.originalDestination) return undefined;
   const native = c.native.data;
-  const info = nativeInfoOf(broker, native);
+  const info = nativeInfoOf(broker, c.native);
   const ends = info.patch;
   if (!ends || Object.keys(c.properties).length !== info.propertyCount) return undefined;
   const dest = addressDestination(c.address, broker.temps);

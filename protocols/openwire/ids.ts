@@ -9,8 +9,28 @@ import { T } from './codec/type-codes.js';
  */
 export const connectionKey = (id: ConnectionId | null): string => id?.value ?? '';
 export const sessionKey = (id: SessionId | null): string => (id ? `${id.connectionId}:${id.value}` : '');
-export const consumerKey = (id: ConsumerId | null): string => (id ? `${id.connectionId}:${id.sessionId}:${id.value}` : '');
-export const producerKey = (id: ProducerId | null): string => (id ? `${id.connectionId}:${id.sessionId}:${id.value}` : '');
+const idKey = (id: ConsumerId | ProducerId | null): string => (id ? `${id.connectionId}:${id.sessionId}:${id.value}` : '');
+export const consumerKey: (id: ConsumerId | null) => string = idKey;
+export const producerKey: (id: ProducerId | null) => string = idKey;
+
+/**
+ * The key of the last consumer or producer id asked about, kept: a connection's sends and acks
+ * name the same producer or consumer frame after frame (each time as a freshly decoded id).
+ */
+export class LastIdKey {
+  private last: ConsumerId | ProducerId | null = null;
+  private key = '';
+
+  of(id: ConsumerId | ProducerId | null): string {
+    const last = this.last;
+    if (id === null) return '';
+    if (last === null || id.value !== last.value || id.sessionId !== last.sessionId || id.connectionId !== last.connectionId) {
+      this.last = id;
+      this.key = idKey(id);
+    }
+    return this.key;
+  }
+}
 
 /** The session a consumer or producer id belongs to. */
 export const parentSessionKey = (id: ConsumerId | ProducerId): string => `${id.connectionId}:${id.sessionId}`;

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import {
   BrokerError, DEFAULT_PRIORITY, type Address, type BodyType, type CoreMessage, type OutgoingMessage, type Properties,
   type PropertyType, type PropertyValue,
@@ -145,11 +146,11 @@ const BODY_TYPES: Record<number, BodyType> = {
 
 const EMPTY = new Uint8Array(0);
 
-/** TextMessage content → UTF-8 (ASCII without NUL is the same in both: no conversion). */
+/** TextMessage content → UTF-8 (ASCII is the same in both: no conversion, not even to a string). */
 function textBody(raw: Uint8Array): Uint8Array {
-  for (let i = 4; i < raw.length; i++) if (raw[i] === 0 || raw[i]! > 0x7f) return Buffer.from(decodeTextContent(raw), 'utf8');
-  decodeTextContent(raw); // checks the length prefix
-  return raw.subarray(4);
+  const b = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
+  if (b.length >= 4 && b.readInt32BE(0) === b.length - 4 && isAscii(b.subarray(4))) return raw.subarray(4);
+  return Buffer.from(decodeTextContent(raw), 'utf8');
 }
 
 /** Where the fixed-size fields a broker sets end in native bytes (to patch rather than re-encode). */
@@ -171,6 +172,20 @@ export interface NativeInfo {
   readonly patch: PatchOffsets | undefined;
 }
 
+/**
+ * CoreMessage.native of a message an OpenWire producer sent to this broker: its canonical
+ * bytes, and what decoding them showed (the core keeps this object with the message; a message
+ * recovered from the store has a plain one, whose bytes are decoded again when dispatched).
+ */
+export class OpenWireNative {
+  readonly protocol = NATIVE_PROTOCOL;
+
+  constructor(
+    readonly data: Uint8Array,
+    readonly info: NativeInfo,
+  ) {}
+}
+
 export function nativeInfo(m: Message, fieldEnds: Record<string, number>, propertyCount: number): NativeInfo {
   const e = fieldEnds;
   const patchable = m.messageId !== null && m.originalDestination === null && e.jmsXGroupFirstForConsumer !== undefined;
@@ -189,7 +204,7 @@ export function nativeInfo(m: Message, fieldEnds: Record<string, number>, proper
  */
 export function toOutgoing(
   m: Message, native: Uint8Array, fieldEnds: Record<string, number>, temps: TempNames, limits: MappingLimits,
-): { outgoing: OutgoingMessage; info: NativeInfo } {
+): OutgoingMessage {
   let body: Uint8Array = EMPTY;
   let entries: MapEntry[] = [];
   try {
@@ -216,7 +231,7 @@ export function toOutgoing(
     priority: m.priority,
     expiration: longToNumber(m.expiration),
     timestamp: longToNumber(m.timestamp),
-    native: { protocol: NATIVE_PROTOCOL, data: native },
+    native: new OpenWireNative(native, nativeInfo(m, fieldEnds, Object.keys(properties).length)),
   };
   if (m.correlationId !== null) outgoing.correlationId = m.correlationId;
   if (m.type !== null) outgoing.type = m.type;
@@ -226,7 +241,7 @@ export function toOutgoing(
   }
   if (m.userID !== null) outgoing.userId = m.userID;
   if (m.replyTo?.physicalName) outgoing.replyTo = destinationAddresses(m.replyTo, temps)[0]!;
-  return { outgoing, info: nativeInfo(m, fieldEnds, Object.keys(properties).length) };
+  return outgoing;
 }
 
 // ---------------------------------------------------------------- outbound

@@ -42,17 +42,17 @@ export class SocketConnection implements TransportConnection {
   write(data: Uint8Array | string): boolean {
     if (this.socket.destroyed || this.socket.writableEnded) return false;
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    if (this.pending.length === 0) process.nextTick(() => this.flushAtTickEnd());
+    if (this.pending.length === 0) process.nextTick(this.flushAtTickEnd);
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
     return this.events.wrote(this.bufferedBytes >= this.highWaterMarkBytes);
   }
 
-  private flushAtTickEnd(): void {
+  private readonly flushAtTickEnd = (): void => {
     // A socket that takes everything at once (its write() returns true) emits no 'drain': a
     // writer told the buffer was full must then hear it here.
     if (this.flush()) this.events.drained();
-  }
+  };
 
   /** Hands this tick's writes to the socket; returns false while the socket is above its mark (it emits 'drain' later). */
   private flush(): boolean {

@@ -61,9 +61,12 @@ export class DataReader {
 
   long(): Long {
     this.need(8);
-    const hi = this.buf.readInt32BE(this.pos);
-    const lo = this.buf.readUInt32BE(this.pos + 4);
-    this.pos += 8;
+    const b = this.buf;
+    const p = this.pos;
+    // By hand: Buffer's readers validate their offset again on this hot path.
+    const hi = (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
+    const lo = ((b[p + 4]! << 24) | (b[p + 5]! << 16) | (b[p + 6]! << 8) | b[p + 7]!) >>> 0;
+    this.pos = p + 8;
     return longFromParts(hi, lo);
   }
 

@@ -1,3 +1,4 @@
+import { MAX_REMEMBERED_LENGTH, rememberedAscii } from './ascii-strings.js';
 import { CodecError } from './codec-error.js';
 
 /**
@@ -46,6 +47,10 @@ export function writeMutf8(buf: Uint8Array, offset: number, s: string): number {
 
 /** Decodes `length` bytes at `offset` as Java's readUTF does; malformed input throws CodecError. */
 export function decodeMutf8(buf: Buffer, offset: number, length: number): string {
+  if (length <= MAX_REMEMBERED_LENGTH) {
+    const s = rememberedAscii(buf, offset, length);
+    if (s !== undefined) return s;
+  }
   const end = offset + length;
   let ascii = true;
   for (let i = offset; i < end; i++) {

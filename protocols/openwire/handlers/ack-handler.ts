@@ -3,7 +3,7 @@ import type { OpenWireConnection } from '../connection.js';
 import type { MessageAck } from '../codec/commands.js';
 import { ACK } from '../codec/type-codes.js';
 import type { ConsumerState, DispatchRecord } from '../consumer-state.js';
-import { consumerKey, transactionKey } from '../ids.js';
+import { transactionKey } from '../ids.js';
 import { requireSession } from './handler.js';
 import { transactionFor } from './transaction-handler.js';
 
@@ -15,7 +15,7 @@ import { transactionFor } from './transaction-handler.js';
  */
 export function onMessageAck(c: OpenWireConnection, ack: MessageAck): void {
   requireSession(c);
-  const consumer = c.consumers.get(consumerKey(ack.consumerId));
+  const consumer = c.consumers.get(c.consumerKeys.of(ack.consumerId));
   if (!consumer || consumer.closed || c.advisoryWatchers.has(consumer.key) || !ack.lastMessageId) return;
   const last = Number(ack.lastMessageId.brokerSequenceId);
   const first = ack.firstMessageId ? Number(ack.firstMessageId.brokerSequenceId) : undefined;

@@ -3,6 +3,7 @@ import type { Message, ProducerAck, ProducerInfo } from '../codec/commands.js';
 import { T } from '../codec/type-codes.js';
 import { parentSessionKey, producerKey, transactionKey } from '../ids.js';
 import { destinationAddresses, producerWindowSize, toOutgoing } from '../mapping.js';
+import type { TransactionState } from '../transaction-state.js';
 import { RESPONDED, requireSession, type HandlerResult, type InboundFrame } from './handler.js';
 import { sessionEntry } from './session-handlers.js';
 import { transactionFor } from './transaction-handler.js';
@@ -25,7 +26,7 @@ export function onProducerInfo(c: OpenWireConnection, info: ProducerInfo): void 
  */
 export function onMessage(c: OpenWireConnection, m: Message, frame: InboundFrame): HandlerResult {
   const session = requireSession(c);
-  const pKey = producerKey(m.producerId);
+  const pKey = c.producerKeys.of(m.producerId);
   const producer = c.producers.get(pKey);
   const tx = m.transactionId ? transactionFor(c, transactionKey(m.transactionId)) : undefined;
   const windowed = !m.responseRequired && (producer?.windowSize ?? 0) > 0;
@@ -54,19 +55,21 @@ export function onMessage(c: OpenWireConnection, m: Message, frame: InboundFrame
       native = c.broker.canonical.encode(m).subarray(4);
       ({ message, fieldEnds } = c.broker.decodeNative(native));
     }
-    const { outgoing, info } = toOutgoing(message, native, fieldEnds, c.broker.temps, c.broker.config);
-    c.broker.natives.set(native, info);
+    const outgoing = toOutgoing(message, native, fieldEnds, c.broker.temps, c.broker.config);
     const addresses = destinationAddresses(m.destination ?? producer?.destination ?? null, c.broker.temps);
     const work = addresses.length === 1
       ? session.send(addresses[0]!, outgoing, tx?.coreTx)
       : Promise.all(addresses.map((a) => session.send(a, outgoing, tx?.coreTx))).then(() => undefined);
-    return c.respondWhen(m, work, ackWindow, (e) => {
-      ackWindow?.();
-      if (tx) tx.failed ??= e instanceof Error ? e : new Error(String(e));
-    });
+    const onFailure = ackWindow || tx ? (e: unknown): void => sendFailed(e, ackWindow, tx) : undefined;
+    return c.respondWhen(m, work, ackWindow, onFailure);
   } catch (e) {
-    ackWindow?.();
-    if (tx) tx.failed ??= e instanceof Error ? e : new Error(String(e));
+    sendFailed(e, ackWindow, tx);
     throw e;
   }
+}
+
+/** A failed send still gives its window back, and dooms its transaction. */
+function sendFailed(e: unknown, ackWindow: (() => void) | undefined, tx: TransactionState | undefined): void {
+  ackWindow?.();
+  if (tx) tx.failed ??= e instanceof Error ? e : new Error(String(e));
 }

@@ -24,6 +24,18 @@ describe('modified UTF-8', () => {
     expect(() => new DataReader(Buffer.from('0005414243', 'hex')).utf()).toThrow(CodecError);
     expect(() => new DataWriter().utf('€'.repeat(21846))).toThrow(CodecError);
   });
+
+  it('reads remembered short ASCII strings exactly, whatever shares their hash slot', () => {
+    const read = (s: string): string => {
+      const w = new DataWriter();
+      w.utf(s);
+      return new DataReader(w.toBuffer()).utf();
+    };
+    // Same length and the same last 16 characters: one hash slot, told apart by the full compare.
+    const a = 'ID:host-a-1700000000000-1:1';
+    const b = 'ID:host-b-1700000000000-1:1';
+    for (const s of [a, b, a, b, 'é' + a.slice(1), a, '', 'x'.repeat(96), 'x'.repeat(97)]) expect(read(s)).toBe(s);
+  });
 });
 
 describe('tight encoding', () => {

@@ -22,7 +22,7 @@ function deliveries(): Array<{ d: Delivery; native: Buffer }> {
         if (f.type < T.ACTIVEMQ_MESSAGE || f.type > T.ACTIVEMQ_TEXT_MESSAGE) continue;
         const native = hexBytes(f.hex).subarray(4);
         const { message, fieldEnds } = broker.decodeNative(native);
-        const { outgoing } = toOutgoing(message, native, fieldEnds, broker.temps, OPENWIRE_DEFAULTS);
+        const outgoing = toOutgoing(message, native, fieldEnds, broker.temps, OPENWIRE_DEFAULTS);
         const core: CoreMessage = {
           ...outgoing, messageId: outgoing.messageId!, timestamp: outgoing.timestamp ?? 0,
           address: { name: message.destination!.physicalName!, routing: message.destination!.typeCode === T.ACTIVEMQ_QUEUE ? 'anycast' : 'multicast' },
