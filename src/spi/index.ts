@@ -6,3 +6,4 @@ export * from './adapter.js';
 export * from './connection-set.js';
 export * from './promise-batches.js';
 export * from './adapter-config.js';
+export * from './time-heap.js';
