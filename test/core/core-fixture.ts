@@ -1,8 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
+import { afterEach } from 'vitest';
 import { BrokerCore, type CoreConfig } from '../../src/core/index.js';
 import type { CoreSession, Outcome, SessionOptions } from '../../src/spi/core.js';
 import { BrokerError } from '../../src/spi/errors.js';
 import type { Address, OutgoingMessage } from '../../src/spi/message.js';
+import { JournalStore } from '../../src/store/journal/index.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import type { RecoveredState, Store, StoreHealth, StoreOp } from '../../src/store/store.js';
 import { RecordingSink } from './recording-sink.js';
@@ -23,6 +28,33 @@ export async function startCore(overrides: Partial<CoreConfig> = {}, store: Stor
   const core = new BrokerCore(coreConfig(overrides), store, pino({ level: 'silent' }));
   await core.start();
   return core;
+}
+
+/**
+ * Cores for the tests of one file: each test starts what it needs (over `defaults`); all are
+ * stopped after it, and its journal directory removed.
+ */
+export function coresPerTest(defaults: Partial<CoreConfig> = {}): {
+  start(overrides?: Partial<CoreConfig>): Promise<BrokerCore>;
+  /** On a journal in the test's own directory: a second call is a restart on what the first left. */
+  onJournal(overrides?: Partial<CoreConfig>): Promise<BrokerCore>;
+} {
+  const started: BrokerCore[] = [];
+  let dir: string | undefined;
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((c) => c.stop()));
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+  const start = async (overrides: Partial<CoreConfig> = {}, store?: Store): Promise<BrokerCore> => {
+    const core = await startCore({ ...defaults, ...overrides }, store);
+    started.push(core);
+    return core;
+  };
+  return {
+    start: (overrides) => start(overrides),
+    onJournal: async (overrides) => start(overrides, new JournalStore({ dir: (dir ??= await mkdtemp(join(tmpdir(), 'wharf-core-'))) })),
+  };
 }
 
 export interface Client {

@@ -1,18 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { BrokerCore, CoreConfig } from '../../src/core/index.js';
+import { describe, expect, it } from 'vitest';
 import type { ConsumerId, CoreSession } from '../../src/spi/core.js';
-import { connect, flush, msg, queue, startCore } from './core-fixture.js';
+import { coresPerTest, connect, flush, msg, queue } from './core-fixture.js';
 import type { RecordingSink } from './recording-sink.js';
 
-let core: BrokerCore | undefined;
-async function useCore(overrides: Partial<CoreConfig> = {}): Promise<BrokerCore> {
-  core = await startCore(overrides);
-  return core;
-}
-afterEach(async () => {
-  await core?.stop();
-  core = undefined;
-});
+const cores = coresPerTest();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -36,7 +27,7 @@ describe('destination policies (core.policies)', () => {
   ];
 
   it('apply their own redelivery limit and dead-letter queue to matching queues', async () => {
-    const { session, sink } = connect(await useCore({ policies }));
+    const { session, sink } = connect(await cores.start({ policies }));
     const c = await session.subscribe(queue('orders.eu'), { flow: { kind: 'window', size: 1 } });
     await session.send(queue('orders.eu'), msg('poison'));
     expect(await failUntilGone(session, sink, c)).toBe(2); // first delivery + 1 redelivery
@@ -46,7 +37,7 @@ describe('destination policies (core.policies)', () => {
   });
 
   it('leave other queues on the broker-wide defaults, and do not dead-letter a dead-letter queue again', async () => {
-    const { session, sink } = connect(await useCore({ policies, maxRedeliveries: 2 }));
+    const { session, sink } = connect(await cores.start({ policies, maxRedeliveries: 2 }));
     const c = await session.subscribe(queue('other'), { flow: { kind: 'window', size: 1 } });
     await session.send(queue('other'), msg('poison'));
     expect(await failUntilGone(session, sink, c)).toBe(3);
@@ -59,7 +50,7 @@ describe('destination policies (core.policies)', () => {
   });
 
   it('delete messages past the retention of their destination, undelivered and not dead-lettered', async () => {
-    const c = await useCore({ policies: [{ match: 'short.>', retentionMs: 100 }] });
+    const c = await cores.start({ policies: [{ match: 'short.>', retentionMs: 100 }] });
     const { session, sink } = connect(c);
     await session.send(queue('short.lived'), msg('old'));
     await session.send(queue('short.lived'), msg('older still', { timestamp: Date.now() - 1000 }));
@@ -81,7 +72,7 @@ describe('destination policies (core.policies)', () => {
   });
 
   it('delay every message of a destination unless it asks for its own delay', async () => {
-    const { session, sink } = connect(await useCore({ policies, scheduledDelivery: true }));
+    const { session, sink } = connect(await cores.start({ policies, scheduledDelivery: true }));
     const c = await session.subscribe(queue('delayed'), { flow: { kind: 'window', size: 10 } });
     await session.send(queue('delayed'), msg('waits'));
     await session.send(queue('delayed'), msg('own delay', { properties: { AMQ_SCHEDULED_DELAY: 1 } }));

@@ -1,25 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { BrokerCore, CoreConfig } from '../../src/core/index.js';
-import { JournalStore } from '../../src/store/journal/index.js';
-import { removeDir, tempDir } from '../store/helpers.js';
-import { connect, flush, msg, queue, startCore, topic } from './core-fixture.js';
+import { describe, expect, it } from 'vitest';
+import { coresPerTest, connect, flush, msg, queue, topic } from './core-fixture.js';
 
-let core: BrokerCore | undefined;
-async function useCore(overrides: Partial<CoreConfig> = {}): Promise<BrokerCore> {
-  core = await startCore(overrides);
-  return core;
-}
-afterEach(async () => {
-  await core?.stop();
-  core = undefined;
-});
+const cores = coresPerTest();
 
 const bodies = (c: ReturnType<typeof connect>, consumer: number): string[] => c.sink.of(consumer).map((d) => Buffer.from(d.message.body).toString());
 const dup = (body: string, id: string, extra = {}) => msg(body, { properties: { _AMQ_DUPL_ID: id }, ...extra });
 
 describe('duplicate detection (_AMQ_DUPL_ID)', () => {
   it('acknowledges a repeated id and routes it nowhere; other ids and other destinations pass', async () => {
-    const c = connect(await useCore());
+    const c = connect(await cores.start());
     const q = await c.session.subscribe(queue('q'), { flow: { kind: 'window', size: 100 } });
     const other = await c.session.subscribe(queue('other'), { flow: { kind: 'window', size: 100 } });
     await c.session.send(queue('q'), dup('first', 'order-1'));
@@ -34,7 +23,7 @@ describe('duplicate detection (_AMQ_DUPL_ID)', () => {
   });
 
   it('forgets an id after the window, and the oldest ids past maxIds', async () => {
-    const c = connect(await useCore({ duplicateWindowMs: 1000, duplicateMaxIds: 2 }));
+    const c = connect(await cores.start({ duplicateWindowMs: 1000, duplicateMaxIds: 2 }));
     const q = await c.session.subscribe(queue('q'), { flow: { kind: 'window', size: 100 } });
     for (const id of ['a', 'b', 'c']) await c.session.send(queue('q'), dup(id, id));
     await c.session.send(queue('q'), dup('a again', 'a')); // pushed out by c
@@ -48,7 +37,7 @@ describe('duplicate detection (_AMQ_DUPL_ID)', () => {
   });
 
   it('drops a duplicate inside a transaction and after its commit', async () => {
-    const c = connect(await useCore());
+    const c = connect(await cores.start());
     const q = await c.session.subscribe(queue('q'), { flow: { kind: 'window', size: 100 } });
     const tx = c.session.begin();
     await c.session.send(queue('q'), dup('one', 'x'), tx);
@@ -60,7 +49,7 @@ describe('duplicate detection (_AMQ_DUPL_ID)', () => {
   });
 
   it('is off with a window of 0', async () => {
-    const c = connect(await useCore({ duplicateWindowMs: 0 }));
+    const c = connect(await cores.start({ duplicateWindowMs: 0 }));
     const t = await c.session.subscribe(topic('t'), { flow: { kind: 'unbounded' }, autoSettle: true });
     await c.session.send(topic('t'), dup('1', 'same'));
     await c.session.send(topic('t'), dup('2', 'same'));
@@ -69,23 +58,16 @@ describe('duplicate detection (_AMQ_DUPL_ID)', () => {
   });
 
   it('remembers the ids of persistent messages across a restart', async () => {
-    const dir = await tempDir();
-    try {
-      const first = await startCore({}, new JournalStore({ dir }));
-      await connect(first).session.send(queue('q'), dup('before', 'k'));
-      await connect(first).session.send(queue('q'), dup('volatile', 'v', { persistent: false }));
-      await first.stop();
-      core = await startCore({}, new JournalStore({ dir }));
-      const c = connect(core);
-      await c.session.send(queue('q'), dup('retry after restart', 'k'));
-      await c.session.send(queue('q'), dup('volatile resent', 'v', { persistent: false }));
-      const consumer = await c.session.subscribe(queue('q'), { flow: { kind: 'window', size: 100 } });
-      await flush();
-      expect(bodies(c, consumer)).toEqual(['before', 'volatile resent']);
-    } finally {
-      await core?.stop();
-      core = undefined;
-      await removeDir(dir);
-    }
+    const first = await cores.onJournal();
+    await connect(first).session.send(queue('q'), dup('before', 'k'));
+    await connect(first).session.send(queue('q'), dup('volatile', 'v', { persistent: false }));
+    await first.stop();
+    const core = await cores.onJournal();
+    const c = connect(core);
+    await c.session.send(queue('q'), dup('retry after restart', 'k'));
+    await c.session.send(queue('q'), dup('volatile resent', 'v', { persistent: false }));
+    const consumer = await c.session.subscribe(queue('q'), { flow: { kind: 'window', size: 100 } });
+    await flush();
+    expect(bodies(c, consumer)).toEqual(['before', 'volatile resent']);
   });
 });

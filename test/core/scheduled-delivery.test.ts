@@ -1,18 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { BrokerCore, CoreConfig } from '../../src/core/index.js';
-import { JournalStore } from '../../src/store/journal/index.js';
-import { removeDir, tempDir } from '../store/helpers.js';
-import { connect, flush, msg, queue, startCore, topic } from './core-fixture.js';
+import { describe, expect, it } from 'vitest';
+import type { BrokerCore } from '../../src/core/index.js';
+import { coresPerTest, connect, flush, msg, queue, topic } from './core-fixture.js';
 
-let core: BrokerCore | undefined;
-async function useCore(overrides: Partial<CoreConfig> = {}): Promise<BrokerCore> {
-  core = await startCore({ scheduledDelivery: true, ...overrides });
-  return core;
-}
-afterEach(async () => {
-  await core?.stop();
-  core = undefined;
-});
+const cores = coresPerTest({ scheduledDelivery: true });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const text = (b: Uint8Array): string => Buffer.from(b).toString();
@@ -20,7 +10,7 @@ const depthOf = (c: BrokerCore, name: string): number | undefined => c.stats().d
 
 describe('scheduled delivery (AMQ_SCHEDULED_DELAY)', () => {
   it('holds a message back for its delay, counted in the depth, not browsable, then delivers it', async () => {
-    const c = await useCore();
+    const c = await cores.start();
     const { session, sink } = connect(c);
     const consumer = await session.subscribe(queue('q'), { flow: { kind: 'window', size: 10 } });
     const sent = Date.now();
@@ -38,7 +28,7 @@ describe('scheduled delivery (AMQ_SCHEDULED_DELAY)', () => {
   });
 
   it('reads the delay from a long or a numeric string, ignores anything else, and can be turned off', async () => {
-    const c = await useCore();
+    const c = await cores.start();
     const { session, sink } = connect(c);
     const consumer = await session.subscribe(queue('q'), { flow: { kind: 'window', size: 10 } });
     await session.send(queue('q'), msg('long', { properties: { AMQ_SCHEDULED_DELAY: 60_000n } }));
@@ -48,7 +38,7 @@ describe('scheduled delivery (AMQ_SCHEDULED_DELAY)', () => {
     await flush();
     expect(sink.of(consumer).map((d) => text(d.message.body))).toEqual(['junk', 'negative']);
     await c.stop();
-    const off = await useCore({ scheduledDelivery: false });
+    const off = await cores.start({ scheduledDelivery: false });
     const other = connect(off);
     const c2 = await other.session.subscribe(queue('q'), { flow: { kind: 'window', size: 10 } });
     await other.session.send(queue('q'), msg('immediate', { properties: { AMQ_SCHEDULED_DELAY: 60_000 } }));
@@ -57,7 +47,7 @@ describe('scheduled delivery (AMQ_SCHEDULED_DELAY)', () => {
   });
 
   it('holds back each topic subscriber\'s copy', async () => {
-    const { session, sink } = connect(await useCore());
+    const { session, sink } = connect(await cores.start());
     const a = await session.subscribe(topic('t'), { flow: { kind: 'unbounded' }, autoSettle: true });
     const b = await session.subscribe(topic('t'), { flow: { kind: 'unbounded' }, autoSettle: true });
     await session.send(topic('t'), msg('news', { properties: { AMQ_SCHEDULED_DELAY: 150 } }));
@@ -68,27 +58,20 @@ describe('scheduled delivery (AMQ_SCHEDULED_DELAY)', () => {
   });
 
   it('keeps a persistent scheduled message scheduled across a restart', async () => {
-    const dir = await tempDir();
-    try {
-      const first = await startCore({ scheduledDelivery: true }, new JournalStore({ dir }));
-      const a = connect(first);
-      const sent = Date.now();
-      await a.session.send(queue('q'), msg('later', { properties: { AMQ_SCHEDULED_DELAY: 700 } }));
-      await a.session.send(queue('q'), msg('now'));
-      await first.stop();
-      core = await startCore({ scheduledDelivery: true }, new JournalStore({ dir }));
-      const { session, sink } = connect(core);
-      const consumer = await session.subscribe(queue('q'), { flow: { kind: 'window', size: 10 } });
-      await flush();
-      expect(sink.of(consumer).map((d) => text(d.message.body))).toEqual(['now']);
-      expect(depthOf(core, 'q')).toBe(2);
-      for (let waited = 0; sink.of(consumer).length < 2 && waited < 5000; waited += 20) await sleep(20);
-      expect(text(sink.last(consumer).message.body)).toBe('later');
-      expect(Date.now() - sent).toBeGreaterThanOrEqual(690);
-    } finally {
-      await core?.stop();
-      core = undefined;
-      await removeDir(dir);
-    }
+    const first = await cores.onJournal();
+    const a = connect(first);
+    const sent = Date.now();
+    await a.session.send(queue('q'), msg('later', { properties: { AMQ_SCHEDULED_DELAY: 700 } }));
+    await a.session.send(queue('q'), msg('now'));
+    await first.stop();
+    const core = await cores.onJournal();
+    const { session, sink } = connect(core);
+    const consumer = await session.subscribe(queue('q'), { flow: { kind: 'window', size: 10 } });
+    await flush();
+    expect(sink.of(consumer).map((d) => text(d.message.body))).toEqual(['now']);
+    expect(depthOf(core, 'q')).toBe(2);
+    for (let waited = 0; sink.of(consumer).length < 2 && waited < 5000; waited += 20) await sleep(20);
+    expect(text(sink.last(consumer).message.body)).toBe('later');
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(690);
   });
 });
