@@ -14,6 +14,8 @@ export interface DestinationPolicy {
 }
 
 const NAME = '{name}';
+/** Resolved policies kept by name; past this many (temporary destinations come and go) the cache starts over. */
+const MAX_CACHED = 10_000;
 
 /**
  * Per-destination settings by ActiveMQ wildcard (destinationPolicy): the first entry in
@@ -23,6 +25,8 @@ const NAME = '{name}';
 export class DestinationPolicies {
   private readonly trie = new TopicTrie<{ index: number; entry: DestinationPolicyEntry }>();
   private readonly resolved = new Map<string, DestinationPolicy>();
+  /** What applies where no entry matches: shared, so destinations without a policy cost no cache entry. */
+  private readonly fallback: DestinationPolicy;
   /** Configured dead-letter queue names: templates split around `{name}`, or exact names. */
   private readonly deadLetterShapes: Array<{ prefix: string; suffix: string } | { exact: string }>;
 
@@ -31,6 +35,12 @@ export class DestinationPolicies {
     private readonly defaults: { maxRedeliveries: number; deadLetterQueue: string },
   ) {
     entries.forEach((entry, index) => this.trie.add(entry.match, { index, entry }));
+    this.fallback = {
+      maxRedeliveries: defaults.maxRedeliveries,
+      deadLetterQueue: { name: defaults.deadLetterQueue, routing: 'anycast' },
+      deliveryDelayMs: 0,
+      retentionMs: 0,
+    };
     this.deadLetterShapes = entries.flatMap((e) => {
       const dlq = e.deadLetterQueue;
       if (dlq === undefined) return [];
@@ -44,6 +54,7 @@ export class DestinationPolicies {
   }
 
   of(name: string): DestinationPolicy {
+    if (!this.any) return this.fallback;
     let p = this.resolved.get(name);
     if (!p) {
       let first: { index: number; entry: DestinationPolicyEntry } | undefined;
@@ -51,13 +62,13 @@ export class DestinationPolicies {
         if (!first || m.index < first.index) first = m;
       });
       const e = first?.entry;
-      const dlq = e?.deadLetterQueue?.replace(NAME, name) ?? this.defaults.deadLetterQueue;
-      p = {
-        maxRedeliveries: e?.maxRedeliveries ?? this.defaults.maxRedeliveries,
-        deadLetterQueue: { name: dlq, routing: 'anycast' },
-        deliveryDelayMs: e?.deliveryDelayMs ?? 0,
-        retentionMs: e?.retentionMs ?? 0,
+      p = !e ? this.fallback : {
+        maxRedeliveries: e.maxRedeliveries ?? this.defaults.maxRedeliveries,
+        deadLetterQueue: { name: e.deadLetterQueue?.replace(NAME, name) ?? this.defaults.deadLetterQueue, routing: 'anycast' },
+        deliveryDelayMs: e.deliveryDelayMs ?? 0,
+        retentionMs: e.retentionMs ?? 0,
       };
+      if (this.resolved.size >= MAX_CACHED) this.resolved.clear();
       this.resolved.set(name, p);
     }
     return p;
