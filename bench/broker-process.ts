@@ -55,7 +55,7 @@ export async function startBrokerProcess(protocols: string[], env: Record<string
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const firstPort = Object.values(ports)[0];
-  if (firstPort !== undefined) await waitForPort(firstPort, child);
+  if (firstPort !== undefined) await waitForPort(firstPort, 20_000, child);
   return {
     ports,
     dataDir,
@@ -72,10 +72,11 @@ export async function startBrokerProcess(protocols: string[], env: Record<string
   };
 }
 
-async function waitForPort(port: number, child: ChildProcess, timeoutMs = 20_000): Promise<void> {
+/** Waits until something accepts connections on 127.0.0.1:`port` (failing early if `child` exits). */
+export async function waitForPort(port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`broker exited with code ${child.exitCode}`);
+    if (child && child.exitCode !== null) throw new Error(`broker exited with code ${child.exitCode}`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
       s.once('error', () => resolve(false));
@@ -83,5 +84,5 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs = 20_000
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`broker did not open port ${port} in ${timeoutMs} ms`);
+  throw new Error(`nothing listening on port ${port} after ${timeoutMs} ms`);
 }

@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { printResult, type WorkloadResult } from '../stats.js';
+import { freePort, waitForPort } from '../broker-process.js';
+import type { WorkloadResult } from '../stats.js';
 import { CLIENT_CLASSPATH, compileScenarios, removeCompiled } from '../../test/protocols/openwire/java-client.js';
 
 /**
@@ -48,27 +47,6 @@ async function runJavaBench(uri: string, o: Run, label: string): Promise<Workloa
     seconds: r.seconds,
     figures: { 'msg/s': r.msgPerSec, p50_ms: r.p50Ms, p99_ms: r.p99Ms, sends: o.asyncSends ? 'async' : 'sync' },
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`nothing listening on ${port} after ${timeoutMs} ms`);
 }
 
 /** Debian's ActiveMQ 5.17 broker with a minimal config (persistent: KahaDB, its default), if the package is installed. */
@@ -133,35 +111,3 @@ export async function runOpenWireQueue(wharfPort: number, options: Partial<OpenW
     removeCompiled();
   }
 }
-
-/** `node --import tsx bench/workloads/openwire-queue.ts [messages] [producers] [async]`: Wharf in a child process, then ActiveMQ. */
-async function main(): Promise<void> {
-  const [messages, producers, async] = process.argv.slice(2);
-  const root = fileURLToPath(new URL('../..', import.meta.url));
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'wharf-bench-'));
-  const env: Record<string, string> = {
-    ...process.env as Record<string, string>, WHARF_DATA_DIR: dataDir, WHARF_LOG_LEVEL: 'warn',
-    WHARF_OPENWIRE_TCP_HOST: '127.0.0.1', WHARF_OPENWIRE_TCP_PORT: String(port), WHARF_ADMIN_PORT: String(await freePort()),
-  };
-  for (const p of ['STOMP', 'MQTT', 'AMQP']) env[`WHARF_${p}_TCP_ENABLED`] = 'false';
-  for (const p of ['STOMP', 'MQTT', 'AMQP', 'OPENWIRE']) env[`WHARF_${p}_TLS_ENABLED`] = 'false';
-  env.WHARF_WS_ENABLED = 'false';
-  env.WHARF_WSS_ENABLED = 'false';
-  const wharf = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'start'], { env, stdio: 'inherit' });
-  try {
-    await waitForPort(port, 30_000);
-    const results = await runOpenWireQueue(port, {
-      ...(messages ? { messages: Number(messages) } : {}),
-      ...(producers ? { producerCounts: [Number(producers)] } : {}),
-      ...(async ? { asyncSends: async === 'async' } : {}),
-    });
-    for (const r of results) printResult(r);
-  } finally {
-    wharf.kill('SIGTERM');
-    await new Promise((resolve) => wharf.once('exit', resolve));
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

@@ -283,6 +283,9 @@ export function answerHeldDetach(link: EngineLink, error?: AmqpError): void {
   setImmediate(() => link.remove());
 }
 
+/** How often a drain waits for rhea to put out deliveries held by the session window. */
+export const DRAIN_RETRY_MS = 10;
+
 /**
  * Ends a drain (spec 2.6.7) on a sending link: the unused credit is consumed by advancing the
  * delivery-count, and a flow with drain=true tells the receiver. Returns the credit consumed.

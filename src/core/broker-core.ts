@@ -292,6 +292,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
 
   /** A message's own AMQ_SCHEDULED_DELAY, else its destination's delivery delay; undefined: at once. */
   private deliveryTimeOf(to: Address, m: OutgoingMessage): number | undefined {
+    if (!this.config.scheduledDelivery && !this.policies.any) return undefined;
     const now = Date.now();
     const own = this.config.scheduledDelivery ? scheduledDeliveryTime(m.properties, now) : undefined;
     if (own !== undefined || !this.policies.any) return own;
@@ -306,14 +307,10 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     const now = Date.now();
     const first = this.duplicates.duplicateOf(key, now);
     if (first) return first;
-    let settle!: (p: Promise<void>) => void;
-    const done = new Promise<void>((resolve) => (settle = resolve));
-    done.catch(() => {}); // the sender hears of a failure through `sent`
     const ops: StoreOp[] = [];
-    ops.push(...this.duplicates.remember(key, now, message.persistent, ops, done));
-    const sent = this.routeOnce(to, message, from, ops);
-    sent.catch(() => this.duplicates.release(key, done));
-    settle(sent);
+    const seen = this.duplicates.remember(key, now, message.persistent, ops);
+    const sent = (seen.done = this.routeOnce(to, message, from, ops));
+    sent.catch(() => this.duplicates.release(key, seen));
     return sent;
   }
 
@@ -632,8 +629,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
       const key = this.duplicates.keyOf(send.to, send.message);
       if (key !== undefined) {
         if (this.duplicates.duplicateOf(key, now)) continue;
-        ops.push(...this.duplicates.remember(key, now, send.message.persistent, ops, RESOLVED));
-        tx.rememberedIds.push(key);
+        tx.rememberedIds.push({ key, seen: this.duplicates.remember(key, now, send.message.persistent, ops) });
       }
       unique.push(send);
     }
@@ -654,7 +650,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
   }
 
   async rollback(tx: Transaction): Promise<void> {
-    for (const key of tx.rememberedIds) this.duplicates.release(key, RESOLVED);
+    for (const { key, seen } of tx.rememberedIds) this.duplicates.release(key, seen);
     // A rolled-back receive is a failed attempt: redelivered, counted, dead-lettered past the maximum.
     await Promise.all(tx.settlements.map((s) => s.queue.requeue(s.entry, true, true)));
   }

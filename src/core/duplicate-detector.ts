@@ -6,12 +6,15 @@ export const DUPLICATE_ID_PROPERTY = '_AMQ_DUPL_ID';
 /** The store's keyed-state space for the ids of persistent messages. */
 export const DUPLICATE_ID_SPACE = 'core.duplicate-ids';
 
-interface Seen {
-  expiresAt: number;
-  /** The first send's outcome: a duplicate is answered with it. */
+/** A remembered id. */
+export interface SeenId {
+  readonly expiresAt: number;
+  /** The first send's outcome: a duplicate is answered with it (the sender sets it). */
   done: Promise<void>;
-  persisted: boolean;
+  readonly persisted: boolean;
 }
+
+const RESOLVED = Promise.resolve();
 
 export interface DuplicateDetectorOptions {
   /** How long an id is remembered; 0 turns detection off. */
@@ -29,7 +32,7 @@ const SEP = '\u0000';
  * message, so a producer's retry after a restart or a failover is caught too.
  */
 export class DuplicateDetector {
-  private readonly seen = new Map<string, Seen>();
+  private readonly seen = new Map<string, SeenId>();
 
   constructor(private readonly o: DuplicateDetectorOptions) {}
 
@@ -38,7 +41,7 @@ export class DuplicateDetector {
     for (const [key, value] of entries) {
       if (value.byteLength !== 8) continue;
       const expiresAt = Buffer.from(value.buffer, value.byteOffset, 8).readDoubleLE(0);
-      if (expiresAt > now) this.seen.set(key, { expiresAt, done: Promise.resolve(), persisted: true });
+      if (expiresAt > now) this.seen.set(key, { expiresAt, done: RESOLVED, persisted: true });
     }
   }
 
@@ -58,29 +61,28 @@ export class DuplicateDetector {
   }
 
   /**
-   * Remembers `key` from now; for a persistent message adds the op that journals it to `ops`
-   * (the message's own commit). Returns the ops that forget ids pushed out by `maxIds`.
+   * Remembers `key` from now. Adds to `ops` (the message's own commit) what journals it, for a
+   * persistent message, and what forgets the ids that `maxIds` pushes out.
    */
-  remember(key: string, now: number, persistent: boolean, ops: StoreOp[], done: Promise<void>): StoreOp[] {
-    const expiresAt = now + this.o.windowMs;
+  remember(key: string, now: number, persistent: boolean, ops: StoreOp[]): SeenId {
+    const seen: SeenId = { expiresAt: now + this.o.windowMs, done: RESOLVED, persisted: persistent };
     this.seen.delete(key); // re-inserted: the Map's order stays the order of expiry
-    this.seen.set(key, { expiresAt, done, persisted: persistent });
+    this.seen.set(key, seen);
     if (persistent) {
       const value = Buffer.alloc(8);
-      value.writeDoubleLE(expiresAt, 0);
+      value.writeDoubleLE(seen.expiresAt, 0);
       ops.push({ kind: 'kv-put', space: DUPLICATE_ID_SPACE, key, value });
     }
-    const evicted: StoreOp[] = [];
     for (const [k, s] of this.seen) {
       if (this.seen.size <= this.o.maxIds) break;
-      this.forget(k, s, evicted);
+      this.forget(k, s, ops);
     }
-    return evicted;
+    return seen;
   }
 
-  /** Forgets `key` if `done` is still its first send (that send failed: a retry must get through). */
-  release(key: string, done: Promise<void>): void {
-    if (this.seen.get(key)?.done === done) this.seen.delete(key);
+  /** Forgets `key` if `seen` is still its record (the send failed: a retry must get through). */
+  release(key: string, seen: SeenId): void {
+    if (this.seen.get(key) === seen) this.seen.delete(key);
   }
 
   /** Forgets the ids whose window has passed; returns the ops that remove the journaled ones. */
@@ -93,7 +95,7 @@ export class DuplicateDetector {
     return ops;
   }
 
-  private forget(key: string, s: Seen, ops: StoreOp[]): void {
+  private forget(key: string, s: SeenId, ops: StoreOp[]): void {
     this.seen.delete(key);
     if (s.persisted) ops.push({ kind: 'kv-delete', space: DUPLICATE_ID_SPACE, key });
   }

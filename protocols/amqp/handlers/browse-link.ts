@@ -1,12 +1,10 @@
 import type { BrowsedMessage } from '../../../src/spi/index.js';
 import { amqpErrorOf, AmqpProtocolError, CONDITION } from '../errors.js';
 import { encodeMessage, kindOfCapabilities, parseAddress } from '../mapping.js';
-import { answerDetach, completeDrain, holdLocalAttach, refuseLink, type EngineSender, type RemoteTerminus } from '../rhea-engine.js';
+import { answerDetach, completeDrain, DRAIN_RETRY_MS, holdLocalAttach, refuseLink, type EngineSender, type RemoteTerminus } from '../rhea-engine.js';
 import type { LinkContext, LinkHandler } from './context.js';
 import { sourceFilters } from './terminus.js';
 
-/** How often a drain waits for rhea to put out deliveries held by the session window. */
-const DRAIN_RETRY_MS = 10;
 
 /** Whether an attach asks for a queue browser: a source with distribution-mode `copy`. */
 export function isBrowseAttach(source: RemoteTerminus | null | undefined): boolean {

@@ -6,7 +6,7 @@ import { described, DESCRIPTOR } from '../codec.js';
 import { amqpErrorOf, isUnexpected } from '../errors.js';
 import { encodeMessage, kindOfAddress, kindOfCapabilities, parseAddress, qualifiedAddress } from '../mapping.js';
 import {
-  answerDetach, answerHeldDetach, completeDrain, holdDetachAnswer, holdLocalAttach, refuseLink, types,
+  answerDetach, answerHeldDetach, completeDrain, DRAIN_RETRY_MS, holdDetachAnswer, holdLocalAttach, refuseLink, types,
   type EngineDelivery, type EngineSender, type RemoteAttach, type RemoteTerminus,
 } from '../rhea-engine.js';
 import type { ConsumerLink, LinkContext } from './context.js';
@@ -38,8 +38,6 @@ type LinkState = 'attaching' | 'open' | 'closed';
 
 /** Outcomes the peer may use on our deliveries (advertised in the source). */
 const OUTCOMES = ['amqp:accepted:list', 'amqp:rejected:list', 'amqp:released:list', 'amqp:modified:list'];
-/** How often a drain waits for rhea to put out deliveries held by the session window. */
-const DRAIN_RETRY_MS = 10;
 
 /** The delivery tag: the core's delivery id, unique within the connection (8 bytes, big-endian). */
 function tagOf(id: DeliveryId): Buffer {
