@@ -319,6 +319,7 @@ export class MqttSession implements DeliverySink {
       { name: mqttToCoreName(sub.filter.filter), routing: 'multicast' },
       {
         noLocal: sub.noLocal,
+        revocable: false,
         ...(durable ? { durableName: sub.filter.raw } : {}),
         ...(shared ? { sharedGroup: sub.filter.sharedGroup } : {}),
         flow: shared ? { kind: 'window', size: this.link?.sendQuota ?? this.host.config.maxInflightMessages } : { kind: 'unbounded' },

@@ -132,9 +132,14 @@ export interface DestinationPolicyEntry {
   deliveryDelayMs?: number;
   /** Messages older than this (since sent) are deleted undelivered (SQS MessageRetentionPeriod); 0: kept. */
   retentionMs?: number;
+  /**
+   * A delivery the client has not settled within this time is taken back and delivered again,
+   * counted as a failed attempt (SQS VisibilityTimeout; with maxRedeliveries, maxReceiveCount); 0: never.
+   */
+  visibilityTimeoutMs?: number;
 }
 
-const POLICY_FIELDS = new Set(['match', 'maxRedeliveries', 'deadLetterQueue', 'deliveryDelayMs', 'retentionMs']);
+const POLICY_FIELDS = new Set(['match', 'maxRedeliveries', 'deadLetterQueue', 'deliveryDelayMs', 'retentionMs', 'visibilityTimeoutMs']);
 
 function policyEntry(u: unknown, i: number, expected: string, list: unknown): DestinationPolicyEntry {
   const entry = u as Record<string, unknown> | null;
@@ -149,12 +154,10 @@ function policyEntry(u: unknown, i: number, expected: string, list: unknown): De
     return v;
   };
   const out: DestinationPolicyEntry = { match: entry.match };
-  const maxRedeliveries = count('maxRedeliveries');
-  const deliveryDelayMs = count('deliveryDelayMs');
-  const retentionMs = count('retentionMs');
-  if (maxRedeliveries !== undefined) out.maxRedeliveries = maxRedeliveries;
-  if (deliveryDelayMs !== undefined) out.deliveryDelayMs = deliveryDelayMs;
-  if (retentionMs !== undefined) out.retentionMs = retentionMs;
+  for (const field of ['maxRedeliveries', 'deliveryDelayMs', 'retentionMs', 'visibilityTimeoutMs'] as const) {
+    const v = count(field);
+    if (v !== undefined) out[field] = v;
+  }
   if (entry.deadLetterQueue !== undefined) {
     if (typeof entry.deadLetterQueue !== 'string' || entry.deadLetterQueue === '') throw new Error(`entry ${i}: deadLetterQueue must be a non-empty queue name`);
     out.deadLetterQueue = entry.deadLetterQueue;
@@ -164,7 +167,7 @@ function policyEntry(u: unknown, i: number, expected: string, list: unknown): De
 
 /** A list of destination policies; from text it is JSON: `[{"match":"orders.>","maxRedeliveries":3}]`. */
 export function policyList(doc: string): ConfigLeaf<DestinationPolicyEntry[]> {
-  const fields = 'match, maxRedeliveries?, deadLetterQueue?, deliveryDelayMs?, retentionMs?';
+  const fields = 'match, maxRedeliveries?, deadLetterQueue?, deliveryDelayMs?, retentionMs?, visibilityTimeoutMs?';
   const expected = `a list of {${fields}} (JSON in environment variables and flags)`;
   return leaf<DestinationPolicyEntry[]>(`list of {${fields}}`, [], doc, (v) => {
     if (!Array.isArray(v)) fail(expected, v);

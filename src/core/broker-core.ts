@@ -102,6 +102,9 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
   private nextStoreId = 1;
   private sweepTimer: NodeJS.Timeout | undefined;
   private duplicateTimer: NodeJS.Timeout | undefined;
+  private visibilityTimer: NodeJS.Timeout | undefined;
+  /** Queues with deliveries under a visibility timeout. */
+  private readonly visibilityWatched = new Set<Queue>();
   private readonly duplicates: DuplicateDetector;
 
   /**
@@ -181,6 +184,13 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
       this.sweepTimer = setInterval(() => this.sweepExpired(), this.config.expirySweepMs);
       this.sweepTimer.unref();
     }
+    const visibility = this.policies.shortestVisibilityTimeoutMs;
+    if (visibility > 0) {
+      // A tenth of the shortest timeout, within 50 ms–1 s: deliveries come back at most that late.
+      const every = Math.min(1000, Math.max(50, Math.floor(visibility / 10)));
+      this.visibilityTimer = setInterval(() => this.takeBackOverdue(), every);
+      this.visibilityTimer.unref();
+    }
     this.logger.info({ containers: containers.length, messages }, 'core recovered');
   }
 
@@ -214,6 +224,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     this.lifecycle = 'stopped';
     clearInterval(this.sweepTimer);
     clearInterval(this.duplicateTimer);
+    clearInterval(this.visibilityTimer);
     this.scheduler.stop();
     const reason = new BrokerError('SHUTDOWN');
     const sessions = [...this.sessions.values()];
@@ -449,7 +460,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     // The queue counts the consumer as attaching until Session.subscribe attaches it.
     const consumerFor = (queue: Queue, consumerSelector = selector, reserved = false): Consumer => {
       if (!reserved) queue.attaching++;
-      return new Consumer(id, session, queue, from, o.flow, o.autoSettle === true, consumerSelector, o.priority ?? 0, o.exclusive === true);
+      return new Consumer(id, session, queue, from, o.flow, o.autoSettle === true, consumerSelector, o.priority ?? 0, o.exclusive === true, o.revocable !== false);
     };
     if (from.routing === 'anycast') return consumerFor(this.router.queue(from));
     // A wildcard filter is no destination of its own: only concrete names are registered as topics.
@@ -695,6 +706,16 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
 
   schedule(q: Queue, e: QueueEntry, at: number): void {
     this.scheduler.add(at, q, e);
+  }
+
+  watchVisibility(q: Queue): void {
+    this.visibilityWatched.add(q);
+  }
+
+  /** Visibility timeout: puts back what consumers left unsettled too long. */
+  takeBackOverdue(now = Date.now()): void {
+    if (!this.mayServe()) return;
+    for (const q of this.visibilityWatched) if (!q.takeBackOverdue(now)) this.visibilityWatched.delete(q);
   }
 
   deliveryCounted(q: Queue, e: QueueEntry): void {

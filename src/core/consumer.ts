@@ -12,10 +12,20 @@ export interface ConsumerOwner {
   nextDeliveryId(): DeliveryId;
 }
 
+/** Past this many, the oldest delivery taken back and still unsettled is forgotten (its settlement is then unknown). */
+const MAX_REVOKED = 65_536;
+
 /** One consumer on one queue: its flow-control state and its unsettled deliveries. */
 export class Consumer {
   /** The entries of unsettled deliveries in delivery order (ids ascend), for cumulative settlement. */
   readonly inflight = new Map<DeliveryId, QueueEntry>();
+  /** On a queue with a visibility timeout: when each unsettled delivery is taken back, in delivery order. */
+  private deadlines: Map<DeliveryId, number> | undefined;
+  /**
+   * Deliveries taken back by the visibility timeout that the client has not settled: it still holds
+   * them, so they count against its window, and their late settlement changes nothing.
+   */
+  private revoked: Set<DeliveryId> | undefined;
   private credit: number;
   closed = false;
 
@@ -29,6 +39,8 @@ export class Consumer {
     readonly selector: Selector | undefined,
     readonly priority = 0,
     readonly exclusive = false,
+    /** The queue's visibility timeout applies (SubscribeOptions.revocable). */
+    readonly revocable = true,
   ) {
     this.credit = flow.kind === 'credit' ? flow.initial : 0;
   }
@@ -39,7 +51,7 @@ export class Consumer {
     switch (this.flow.kind) {
       case 'unbounded': return Number.POSITIVE_INFINITY;
       case 'credit': return this.credit;
-      case 'window': return this.flow.size + this.credit - this.inflight.size;
+      case 'window': return this.flow.size + this.credit - this.inflight.size - (this.revoked?.size ?? 0);
     }
   }
 
@@ -57,8 +69,8 @@ export class Consumer {
     return !this.selector || this.selector({ message: entry.message, deliveryCount: entry.deliveryCount + 1 });
   }
 
-  /** Hands an entry over; returns the delivery. */
-  take(entry: QueueEntry): Delivery {
+  /** Hands an entry over; returns the delivery. `visibleAgainAt`: when to take it back if still unsettled. */
+  take(entry: QueueEntry, visibleAgainAt?: number): Delivery {
     const delivery: Delivery = {
       id: this.owner.nextDeliveryId(),
       consumerId: this.id,
@@ -69,23 +81,52 @@ export class Consumer {
     };
     entry.redelivered = true;
     if (this.flow.kind === 'credit') this.credit--;
-    if (!this.autoSettle) this.inflight.set(delivery.id, entry);
+    if (!this.autoSettle) {
+      this.inflight.set(delivery.id, entry);
+      if (visibleAgainAt !== undefined) (this.deadlines ??= new Map()).set(delivery.id, visibleAgainAt);
+    }
     return delivery;
   }
 
-  /** Removes and returns the entries a settlement names: one, or all up to it when cumulative. */
-  release(id: DeliveryId, cumulative: boolean): QueueEntry[] {
+  /**
+   * Removes and returns the entries a settlement names: one, or all up to it when cumulative;
+   * none if it names only deliveries taken back meanwhile; undefined if it names no delivery.
+   */
+  release(id: DeliveryId, cumulative: boolean): QueueEntry[] | undefined {
     const target = this.inflight.get(id);
-    if (!target) return [];
+    const takenBack = this.revoked?.delete(id) === true;
+    if (!target && !takenBack) return undefined;
     if (!cumulative) {
+      if (!target) return [];
       this.inflight.delete(id);
+      this.deadlines?.delete(id);
       return [target];
     }
+    if (this.revoked) for (const k of this.revoked) if (k < id) this.revoked.delete(k);
     const out: QueueEntry[] = [];
     for (const [k, v] of this.inflight) {
       if (k > id) break;
       out.push(v);
       this.inflight.delete(k);
+      this.deadlines?.delete(k);
+    }
+    return out;
+  }
+
+  /** Takes back the unsettled deliveries whose visibility timeout has passed; returns their entries. */
+  takeBackOverdue(now: number): QueueEntry[] {
+    const out: QueueEntry[] = [];
+    if (!this.deadlines) return out;
+    for (const [id, at] of this.deadlines) {
+      if (at > now) break;
+      this.deadlines.delete(id);
+      const entry = this.inflight.get(id);
+      if (!entry) continue;
+      this.inflight.delete(id);
+      const revoked = (this.revoked ??= new Set());
+      revoked.add(id);
+      if (revoked.size > MAX_REVOKED) revoked.delete(revoked.values().next().value!);
+      out.push(entry);
     }
     return out;
   }

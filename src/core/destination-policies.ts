@@ -11,6 +11,8 @@ export interface DestinationPolicy {
   deliveryDelayMs: number;
   /** Messages older than this are deleted undelivered; 0: kept. */
   retentionMs: number;
+  /** Unsettled deliveries are taken back after this long; 0: never. */
+  visibilityTimeoutMs: number;
 }
 
 const NAME = '{name}';
@@ -40,6 +42,7 @@ export class DestinationPolicies {
       deadLetterQueue: { name: defaults.deadLetterQueue, routing: 'anycast' },
       deliveryDelayMs: 0,
       retentionMs: 0,
+      visibilityTimeoutMs: 0,
     };
     this.deadLetterShapes = entries.flatMap((e) => {
       const dlq = e.deadLetterQueue;
@@ -51,6 +54,12 @@ export class DestinationPolicies {
 
   get any(): boolean {
     return this.entries.length > 0;
+  }
+
+  /** The shortest visibility timeout any entry sets; 0 if none does. */
+  get shortestVisibilityTimeoutMs(): number {
+    const set = this.entries.map((e) => e.visibilityTimeoutMs ?? 0).filter((ms) => ms > 0);
+    return set.length > 0 ? Math.min(...set) : 0;
   }
 
   of(name: string): DestinationPolicy {
@@ -67,6 +76,7 @@ export class DestinationPolicies {
         deadLetterQueue: { name: e.deadLetterQueue?.replace(NAME, name) ?? this.defaults.deadLetterQueue, routing: 'anycast' },
         deliveryDelayMs: e.deliveryDelayMs ?? 0,
         retentionMs: e.retentionMs ?? 0,
+        visibilityTimeoutMs: e.visibilityTimeoutMs ?? 0,
       };
       if (this.resolved.size >= MAX_CACHED) this.resolved.clear();
       this.resolved.set(name, p);

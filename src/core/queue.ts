@@ -9,10 +9,17 @@ import type { Subscription } from './subscription.js';
 /** Why an entry leaves a queue without being consumed. */
 export type RemovalCause = 'expired' | 'rejected' | 'max-redeliveries';
 
+/** The settings of the core's destination policies a queue applies itself. */
+export interface QueuePolicy {
+  readonly maxRedeliveries: number;
+  readonly retentionMs: number;
+  readonly visibilityTimeoutMs: number;
+}
+
 /** What a queue asks of the core around it. */
 export interface QueueHost {
   /** The settings that apply to this queue (per-destination policies over the broker's defaults). */
-  policyOf(queue: Queue): { readonly maxRedeliveries: number; readonly retentionMs: number };
+  policyOf(queue: Queue): QueuePolicy;
   /** False once this process may no longer serve (HA fencing): nothing is dispatched then. */
   mayServe(): boolean;
   readonly logger: Logger;
@@ -24,6 +31,8 @@ export interface QueueHost {
   deliveryCounted(queue: Queue, entry: QueueEntry): void;
   /** Hold `entry` back until `at`, then hand it to releaseScheduled(). */
   schedule(queue: Queue, entry: QueueEntry, at: number): void;
+  /** The queue has deliveries with a visibility timeout: call takeBackOverdue() until it has none. */
+  watchVisibility(queue: Queue): void;
 }
 
 export type QueueKind = 'queue' | 'durable-subscription' | 'subscription';
@@ -44,7 +53,7 @@ export class Queue {
   /** The exclusive consumer that alone gets messages, if any is attached. */
   private exclusiveOwner: Consumer | undefined;
   /** Its destination policy, looked up on first use (policies do not change while running). */
-  private policy: { readonly maxRedeliveries: number; readonly retentionMs: number } | undefined;
+  private policy: QueuePolicy | undefined;
   /** Consumers of more than one priority are attached (pick() then goes level by level). */
   private mixedPriorities = false;
   private dispatching = false;
@@ -174,7 +183,7 @@ export class Queue {
     const consumer = this.pick(entry);
     if (!consumer) return false;
     this.pending.remove(entry);
-    this.deliver(consumer, entry);
+    this.deliver(consumer, entry, now);
     return true;
   }
 
@@ -223,8 +232,10 @@ export class Queue {
     return undefined;
   }
 
-  private deliver(consumer: Consumer, entry: QueueEntry): void {
-    const delivery = consumer.take(entry);
+  private deliver(consumer: Consumer, entry: QueueEntry, now: number): void {
+    const visibility = consumer.autoSettle || !consumer.revocable ? 0 : this.settings().visibilityTimeoutMs;
+    const delivery = consumer.take(entry, visibility > 0 ? now + visibility : undefined);
+    if (visibility > 0) this.host.watchVisibility(this);
     if (consumer.autoSettle) {
       const consumed = this.consume(entry);
       if (consumed !== RESOLVED) {
@@ -257,7 +268,7 @@ export class Queue {
     this.inflightCount--;
     if (failed) {
       entry.deliveryCount++;
-      if (enforceMaximum && entry.deliveryCount > (this.policy ??= this.host.policyOf(this)).maxRedeliveries) {
+      if (enforceMaximum && entry.deliveryCount > this.settings().maxRedeliveries) {
         return this.host.deadLetter(this, entry, 'max-redeliveries');
       }
       this.host.deliveryCounted(this, entry);
@@ -269,6 +280,21 @@ export class Queue {
     return RESOLVED;
   }
 
+  /**
+   * Visibility timeout: what consumers hold unsettled past it goes back to the queue as a failed
+   * attempt (dead-lettered past the redelivery limit, as SQS's maxReceiveCount); a late
+   * settlement of it changes nothing. False once nothing here is inflight.
+   */
+  takeBackOverdue(now: number): boolean {
+    const overdue = this.consumers.flatMap((c) => c.takeBackOverdue(now));
+    for (const e of overdue) {
+      this.requeue(e, true, true).catch((err: unknown) =>
+        this.host.logger.warn({ err, queue: this.address.name }, 'could not take back an overdue delivery'));
+    }
+    if (overdue.length > 0) this.host.logger.debug({ queue: this.address.name, count: overdue.length }, 'visibility timeout: deliveries taken back');
+    return this.inflightCount > 0 && !this.deleted;
+  }
+
   /** An inflight entry is dead-lettered at its consumer's request. */
   reject(entry: QueueEntry): Promise<void> {
     this.inflightCount--;
@@ -277,16 +303,16 @@ export class Queue {
 
   /** Deletes every pending entry older than the queue's retention (SQS: deleted, not dead-lettered). */
   dropPastRetention(now: number): void {
-    if (this.retentionMs() === 0) return;
+    if (this.settings().retentionMs === 0) return;
     for (const e of this.pending.entries()) if (this.pastRetention(e, now)) this.dropOld(e);
   }
 
-  private retentionMs(): number {
-    return (this.policy ??= this.host.policyOf(this)).retentionMs;
+  private settings(): QueuePolicy {
+    return (this.policy ??= this.host.policyOf(this));
   }
 
   private pastRetention(entry: QueueEntry, now: number): boolean {
-    const retention = this.retentionMs();
+    const retention = this.settings().retentionMs;
     return retention > 0 && entry.message.timestamp + retention <= now;
   }
 

@@ -124,7 +124,9 @@ export class Session implements CoreSession, ConsumerOwner, Origin {
       // Looked up before anything is released, so that an unknown tx leaves the deliveries unsettled.
       const tx = options?.tx !== undefined ? this.transaction(options.tx) : undefined;
       const settled = consumer.release(deliveryId, options?.cumulative === true);
-      if (settled.length === 0) throw new BrokerError('NO_SUCH_DELIVERY', `delivery ${deliveryId} is unknown or settled`);
+      if (!settled) throw new BrokerError('NO_SUCH_DELIVERY', `delivery ${deliveryId} is unknown or settled`);
+      // Only deliveries the visibility timeout took back: they are someone else's now.
+      if (settled.length === 0) return RESOLVED;
       if (tx) {
         for (const entry of settled) tx.settlements.push({ queue: consumer.queue, entry, outcome });
         consumer.queue.dispatch();

@@ -80,6 +80,13 @@ export interface SubscribeOptions {
    * dispatches to it alone (the highest-priority, then the oldest); the next takes over when it goes.
    */
   exclusive?: boolean;
+  /**
+   * Whether a destination's visibility timeout (core.policies) may take back this consumer's
+   * unsettled deliveries and deliver them again; default true. Off for clients that must not get
+   * a second copy while they hold the first: ActiveMQ's JMS client poison-acks a message sent to
+   * its connection twice, and an MQTT session retransmits its own in-flight messages (QoS 2).
+   */
+  revocable?: boolean;
 }
 
 export interface Delivery {
@@ -150,7 +157,10 @@ export interface CoreSession {
   addCredit(consumer: ConsumerId, n: number): void;
   /** Takes back all credit and reports how much was unused (AMQP drain). */
   drain(consumer: ConsumerId): number;
-  /** Settles a delivery; resolves when the outcome is durable. Throws NO_SUCH_DELIVERY. */
+  /**
+   * Settles a delivery; resolves when the outcome is durable. Throws NO_SUCH_DELIVERY; a delivery
+   * the visibility timeout took back settles as a no-op (it is someone else's by now).
+   */
   settle(consumer: ConsumerId, delivery: DeliveryId, outcome: Outcome, options?: SettleOptions): Promise<void>;
   /** A new temporary queue or topic owned by this session; deleted when it closes. */
   createTemporary(routing: Address['routing']): Address;

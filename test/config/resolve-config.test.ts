@@ -117,8 +117,10 @@ describe('precedence: defaults < file < environment < flags', () => {
   });
 
   it('reads destination policies as a JSON list and names a bad entry', () => {
-    const c = loadConfig({ env: { WHARF_CORE_POLICIES: '[{"match":"orders.>","maxRedeliveries":3,"deadLetterQueue":"DLQ.{name}"}]' } });
-    expect(c.core.policies).toEqual([{ match: 'orders.>', maxRedeliveries: 3, deadLetterQueue: 'DLQ.{name}' }]);
+    const c = loadConfig({ env: { WHARF_CORE_POLICIES: '[{"match":"orders.>","maxRedeliveries":3,"deadLetterQueue":"DLQ.{name}","visibilityTimeoutMs":30000}]' } });
+    expect(c.core.policies).toEqual([{ match: 'orders.>', maxRedeliveries: 3, deadLetterQueue: 'DLQ.{name}', visibilityTimeoutMs: 30000 }]);
+    expect(issuesOf(() => loadConfig({ env: { WHARF_CORE_POLICIES: '[{"match":"a","visibilityTimeoutMs":1.5}]' } }))[0]).toMatch(
+      /entry 0: visibilityTimeoutMs must be a whole number/);
     expect(issuesOf(() => loadConfig({ env: { WHARF_CORE_POLICIES: '[{"match":"a","maxRedeliveries":-1}]' } }))[0]).toMatch(
       /^core\.policies: entry 0: maxRedeliveries must be a whole number/);
     expect(issuesOf(() => loadConfig({ env: { WHARF_CORE_POLICIES: '[{"match":"a","dlq":"x"}]' } }))[0]).toMatch(/entry 0: unknown field dlq/);

@@ -47,8 +47,9 @@ export async function onConsumerInfo(c: OpenWireConnection, info: ConsumerInfo):
     for (const address of addresses) {
       const credit = state.initialCredit();
       // `?consumer.exclusive=true&consumer.priority=N` on the destination arrive as these fields.
+      // Not revocable: the JMS client poison-acks a message dispatched to its connection twice.
       const options: SubscribeOptions = {
-        flow: { kind: 'credit', initial: credit }, noLocal: info.noLocal, exclusive: info.exclusive, priority: info.priority,
+        flow: { kind: 'credit', initial: credit }, noLocal: info.noLocal, exclusive: info.exclusive, priority: info.priority, revocable: false,
       };
       if (selector !== undefined) options.selector = selector;
       if (durable !== undefined) options.durableName = durable;

@@ -20,7 +20,7 @@ async function client(options: Parameters<typeof connect>[1] = {}): Promise<Conn
 }
 
 beforeAll(async () => {
-  broker = await startAmqpBroker({ core: { maxRedeliveries: 2 } });
+  broker = await startAmqpBroker({ core: { maxRedeliveries: 2, policies: [{ match: 'vis.>', visibilityTimeoutMs: 300 }] } });
   port = broker.ports.amqp!.tcp!;
 });
 
@@ -286,6 +286,27 @@ describe('outcomes', () => {
     const dlq = await openReceiver(c, 'queue://ActiveMQ.DLQ');
     const dead = await receive(dlq, 1);
     expect(dead[0]!.message.body).toBe('payload');
+  });
+
+  it('takes back a delivery left unsettled past the visibility timeout; its late accept is harmless', async () => {
+    const q = unique('queue://vis.jobs');
+    const c = await client();
+    const sender = await openSender(c, q);
+    await whenSendable(sender);
+    await send(sender, { body: 'payload', durable: true });
+    const slow = await openReceiver(c, { source: q, autoaccept: false, credit_window: 0 });
+    const first = receive(slow, 1);
+    slow.flow(1); // one credit: the slow receiver cannot take the redelivery itself
+    const [held] = await first;
+    const other = await openReceiver(await client(), { source: q, autoaccept: false, credit_window: 10 });
+    const [again] = await receive(other, 1);
+    expect(again!.message.body).toBe('payload');
+    expect(again!.message.delivery_count).toBe(1);
+    held!.delivery.accept();
+    again!.delivery.accept();
+    expect(await receiveFor(slow, 100)).toEqual([]);
+    expect(slow.is_open() && other.is_open()).toBe(true);
+    expect(broker.core.stats().destinations.find((d) => d.name === q.slice('queue://'.length))).toMatchObject({ depth: 0, inflight: 0 });
   });
 
   it('dead-letters a rejected message and an undeliverable-here one at once', async () => {

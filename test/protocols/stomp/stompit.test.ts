@@ -3,7 +3,10 @@ import { sleep, useStompBroker } from './support/fixture.js';
 import { StompitClient } from './support/stompit-client.js';
 
 /** Interop with stompit (STOMP 1.0–1.2 for Node) over TCP and TLS. */
-const stomp = useStompBroker({ stomp: { heartbeatMinMs: 50 }, core: { scheduledDelivery: true } });
+const stomp = useStompBroker({
+  stomp: { heartbeatMinMs: 50 },
+  core: { scheduledDelivery: true, policies: [{ match: 'vis.>', visibilityTimeoutMs: 300 }] },
+});
 
 const transports = [
   { name: 'TCP', options: () => ({ port: stomp.tcpPort }) },
@@ -56,6 +59,25 @@ describe.each(transports)('stompit over $name', ({ options }) => {
     expect((await high.next(3)).map((m) => m.body)).toEqual(['p0', 'p1', 'p2']);
     expect([plain.messages.length, low.messages.length]).toEqual([0, 0]);
     await c.disconnect();
+  });
+
+  it('redelivers a message left unacknowledged past its queue\'s visibility timeout; the late ACK is harmless', async () => {
+    const q = `vis.${stomp.name('q')}`;
+    const slow = await open();
+    const fast = await open();
+    const held = await slow.subscribe({ destination: `/queue/${q}`, ack: 'client-individual', 'activemq.prefetchSize': '1' });
+    await slow.send({ destination: `/queue/${q}`, persistent: 'true' }, 'job');
+    const [first] = await held.next();
+    expect(first!.headers.redelivered).toBeUndefined();
+    const sub = await fast.subscribe({ destination: `/queue/${q}`, ack: 'client-individual' });
+    const [again] = await sub.next(); // after ~300 ms: the slow consumer's window is still full with its copy
+    expect(again!.body).toBe('job');
+    expect(again!.headers.redelivered).toBe('true');
+    await slow.ack(first!); // a RECEIPT, no ERROR: the delivery was taken back
+    await fast.ack(again!);
+    await slow.barrier();
+    expect(stomp.broker.core.stats().destinations.find((d) => d.name === q)).toMatchObject({ depth: 0, inflight: 0 });
+    await Promise.all([slow.disconnect(), fast.disconnect()]);
   });
 
   it('drops a SEND that repeats an _AMQ_DUPL_ID, with a RECEIPT as for the first', async () => {
