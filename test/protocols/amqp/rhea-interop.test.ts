@@ -296,7 +296,7 @@ describe('outcomes', () => {
     await send(sender, { body: 'payload', durable: true });
     const slow = await openReceiver(c, { source: q, autoaccept: false, credit_window: 0 });
     const first = receive(slow, 1);
-    slow.flow(1); // one credit: the slow receiver cannot take the redelivery itself
+    slow.add_credit(1); // one credit: the slow receiver cannot take the redelivery itself
     const [held] = await first;
     const other = await openReceiver(await client(), { source: q, autoaccept: false, credit_window: 10 });
     const [again] = await receive(other, 1);
