@@ -10,6 +10,7 @@ export interface StoreOptions {
   dataDir: string;
   sync: 'always' | 'interval';
   syncIntervalMs: number;
+  inlineSync: 'auto' | 'on' | 'off';
   segmentBytes: number;
   /** 0: no limit. */
   maxBytes: number;
@@ -31,6 +32,7 @@ export function createStore(options: StoreOptions, logger: Logger): Store {
         dir: path.join(options.dataDir, 'journal'),
         sync: options.sync,
         syncIntervalMs: options.syncIntervalMs,
+        inlineSync: options.inlineSync,
         segmentBytes: options.segmentBytes,
         ...(options.maxBytes > 0 ? { maxBytes: options.maxBytes } : {}),
         onFull: options.onFull,

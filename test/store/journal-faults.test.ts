@@ -33,15 +33,25 @@ function mountTmpfs(dir: string): boolean {
 /** Test-only disk: writes fail with `code` once `budget` bytes have been written. */
 function failingIo(budget: number, code: string, on: 'write' | 'fdatasync' = 'write'): JournalIo {
   let left = budget;
-  const fail = () => Promise.reject(Object.assign(new Error(`${code}: simulated`), { code }));
+  const error = () => Object.assign(new Error(`${code}: simulated`), { code });
+  const writeFails = (len: number): boolean => {
+    if (on === 'write' && left < len) return true;
+    left -= len;
+    return false;
+  };
+  const syncFails = (): boolean => on === 'fdatasync' && left <= 0;
   return {
     ...nodeIo,
-    write: (fd, buf, off, len, pos) => {
-      if (on === 'write' && left < len) return fail();
-      left -= len;
-      return nodeIo.write(fd, buf, off, len, pos);
+    write: (fd, buf, off, len, pos) => (writeFails(len) ? Promise.reject(error()) : nodeIo.write(fd, buf, off, len, pos)),
+    fdatasync: (fd) => (syncFails() ? Promise.reject(error()) : nodeIo.fdatasync(fd)),
+    writeSync: (fd, buf, off, len, pos) => {
+      if (writeFails(len)) throw error();
+      return nodeIo.writeSync(fd, buf, off, len, pos);
     },
-    fdatasync: (fd) => (on === 'fdatasync' && left <= 0 ? fail() : nodeIo.fdatasync(fd)),
+    fdatasyncSync: (fd) => {
+      if (syncFails()) throw error();
+      nodeIo.fdatasyncSync(fd);
+    },
   };
 }
 
@@ -113,10 +123,10 @@ describe('journal limits and disk faults', () => {
     expect(codeOf(await store.commit(ack(0)).catch((e) => e))).toBe('STORE_FAILED');
   });
 
-  it('disk full: fails sticky with the error, keeps draining, loses nothing acknowledged', async () => {
+  it.each(['on', 'off'] as const)('disk full: fails sticky with the error, keeps draining, loses nothing acknowledged (inlineSync %s)', async (inlineSync) => {
     mounted = mountTmpfs(dir);
     const io = mounted ? nodeIo : failingIo(2 * 1024 * 1024, 'ENOSPC');
-    const { store } = await open({ io, segmentBytes: 256 * 1024 });
+    const { store } = await open({ io, segmentBytes: 256 * 1024, inlineSync });
     const acked: string[] = [];
     let failure: unknown;
     for (let i = 0; !failure && i < 10_000; i++) {
@@ -142,8 +152,8 @@ describe('journal limits and disk faults', () => {
     expect(ids.length).toBeLessThanOrEqual(acked.length + 1);
   });
 
-  it('an fsync error (EIO) fails the store; commits in flight reject; earlier ones recover', async () => {
-    const { store } = await open({ io: failingIo(20_000, 'EIO', 'fdatasync') });
+  it.each(['on', 'off'] as const)('an fsync error (EIO) fails the store; commits in flight reject; earlier ones recover (inlineSync %s)', async (inlineSync) => {
+    const { store } = await open({ io: failingIo(20_000, 'EIO', 'fdatasync'), inlineSync });
     const acked: string[] = [];
     const results = [];
     for (let i = 0; i < 40; i++) {

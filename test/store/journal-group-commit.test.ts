@@ -2,18 +2,18 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JournalOptions, JournalStore } from '../../src/store/journal/index.js';
 import type { StoreOp } from '../../src/store/store.js';
 import { bytes } from './store-suite.js';
-import { openJournal, removeDir, tempDir } from './helpers.js';
+import { memoryLogger, openJournal, removeDir, tempDir } from './helpers.js';
 
 const send = (i: number): StoreOp[] => [
   { kind: 'message', id: `m${i}`, data: Buffer.alloc(256, i) },
   { kind: 'enqueue', queue: 'q', id: `m${i}`, seq: i },
 ];
 
-describe('journal group commit', () => {
+describe.each(['on', 'off'] as const)('journal group commit (inlineSync %s)', (inlineSync) => {
   let dir: string;
   let store: JournalStore;
   const open = async (o: Partial<JournalOptions> = {}) => {
-    ({ store } = await openJournal({ dir, ...o }));
+    ({ store } = await openJournal({ dir, inlineSync, ...o }));
     await store.commit([{ kind: 'queue-put', queue: 'q', meta: bytes('') }]);
     return store;
   };
@@ -122,5 +122,16 @@ describe('journal group commit', () => {
     await noop;
     expect(firstDone).toBe(true);
     expect(store.stats().records).toBe(2); // the queue-put and m1: the no-op wrote nothing
+  });
+});
+
+describe('journal inlineSync auto', () => {
+  it('writes and syncs in the event loop on a local disk', async () => {
+    const dir = await tempDir();
+    const { lines, logger } = memoryLogger();
+    const { store } = await openJournal({ dir, logger });
+    await store.close();
+    await removeDir(dir);
+    expect(lines.find((l) => 'inline' in l.obj)?.obj).toMatchObject({ inlineSync: 'auto', inline: true });
   });
 });

@@ -10,9 +10,10 @@ storeSuite('MemoryStore', () => ({
   cleanup: async () => {},
 }));
 
-storeSuite('JournalStore', () => {
+// Group commits in the event loop (the default on a local disk) and in the thread pool.
+for (const inlineSync of ['on', 'off'] as const) storeSuite(`JournalStore (inlineSync ${inlineSync})`, () => {
   let dir: string | undefined;
-  const make = async () => new JournalStore({ dir: (dir ??= await tempDir()), segmentBytes: 4096 });
+  const make = async () => new JournalStore({ dir: (dir ??= await tempDir()), segmentBytes: 4096, inlineSync });
   return {
     create: make,
     reopen: async (store: Store) => {

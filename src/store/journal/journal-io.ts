@@ -11,6 +11,9 @@ export interface JournalIo {
   read(fd: number, buf: Uint8Array, off: number, len: number, pos: number): Promise<number>;
   write(fd: number, buf: Uint8Array, off: number, len: number, pos: number): Promise<number>;
   fdatasync(fd: number): Promise<void>;
+  /** On the calling thread (the group commit's inline mode): returns when the call returns. */
+  writeSync(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
+  fdatasyncSync(fd: number): void;
   fsync(fd: number): Promise<void>;
   ftruncate(fd: number, len: number): Promise<void>;
   fileSize(fd: number): Promise<number>;
@@ -30,6 +33,8 @@ export const nodeIo: JournalIo = {
   read: (fd, buf, off, len, pos) => call((cb) => fs.read(fd, buf, off, len, pos, cb)),
   write: (fd, buf, off, len, pos) => call((cb) => fs.write(fd, buf, off, len, pos, cb)),
   fdatasync: (fd) => call((cb) => fs.fdatasync(fd, (e) => cb(e, undefined))),
+  writeSync: (fd, buf, off, len, pos) => fs.writeSync(fd, buf, off, len, pos),
+  fdatasyncSync: (fd) => fs.fdatasyncSync(fd),
   fsync: (fd) => call((cb) => fs.fsync(fd, (e) => cb(e, undefined))),
   ftruncate: (fd, len) => call((cb) => fs.ftruncate(fd, len, (e) => cb(e, undefined))),
   fileSize: (fd) => call<fs.Stats>((cb) => fs.fstat(fd, cb)).then((s) => s.size),
@@ -47,6 +52,32 @@ export async function writeFully(io: JournalIo, fd: number, buf: Uint8Array, off
     off += n;
     pos += n;
     len -= n;
+  }
+}
+
+/** writeFully on the calling thread. */
+export function writeFullySync(io: JournalIo, fd: number, buf: Uint8Array, off: number, len: number, pos: number): void {
+  while (len > 0) {
+    const n = io.writeSync(fd, buf, off, len, pos);
+    if (n <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+    off += n;
+    pos += n;
+    len -= n;
+  }
+}
+
+/**
+ * File systems whose fdatasync is a network round trip (f_type of statfs(2)): NFS (EFS), SMB/CIFS,
+ * FUSE, 9p, Ceph, AFS, GlusterFS via FUSE. The group commit does not wait for those in the event loop.
+ */
+const NETWORK_FILE_SYSTEMS = new Set([0x6969, 0x517b, 0xff534d42, 0xfe534d42, 0x65735546, 0x01021997, 0x00c36400, 0x5346414f, 0x6b414653]);
+
+/** Whether `dir` is on a network file system (false if that cannot be told). */
+export async function onNetworkFileSystem(dir: string): Promise<boolean> {
+  try {
+    return NETWORK_FILE_SYSTEMS.has((await fs.promises.statfs(dir)).type);
+  } catch {
+    return false;
   }
 }
 

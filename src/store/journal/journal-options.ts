@@ -1,6 +1,8 @@
 import { nodeIo, type JournalIo } from './journal-io.js';
 import type { SyncPolicy } from './group-commit.js';
 
+export type InlineSync = 'auto' | 'on' | 'off';
+
 /** The subset of a pino logger the journal uses. */
 export interface JournalLogger {
   debug(obj: object, msg?: string): void;
@@ -16,6 +18,11 @@ export interface JournalOptions {
   sync?: SyncPolicy;
   /** fdatasync period under `sync: 'interval'`. Default 100. */
   syncIntervalMs?: number;
+  /**
+   * Group commits write and fdatasync in the event loop (`on`) or in libuv's thread pool (`off`);
+   * `auto` (default): in the loop unless the directory is on a network file system. See group-commit.ts.
+   */
+  inlineSync?: InlineSync;
   /** A segment rolls once it holds this many bytes (a soft limit: a record never splits). Default 64 MiB. */
   segmentBytes?: number;
   /** Store size limit; none by default. Segments are then at most maxBytes / 8, so compaction has room. */
@@ -59,6 +66,7 @@ export function resolveJournalOptions(o: JournalOptions): ResolvedJournalOptions
     dir: o.dir,
     sync: o.sync ?? 'always',
     syncIntervalMs: o.syncIntervalMs ?? 100,
+    inlineSync: o.inlineSync ?? 'auto',
     segmentBytes,
     maxBytes,
     onFull: o.onFull ?? 'block',

@@ -3,6 +3,7 @@ import type { CommitOptions, RecoveredState, Store, StoreHealth, StoreOp } from 
 import { Compactor, type CompactionStats } from './compaction.js';
 import { GroupCommit, type GroupCommitStats } from './group-commit.js';
 import type { JournalIndex } from './journal-index.js';
+import { onNetworkFileSystem } from './journal-io.js';
 import { resolveJournalOptions, type JournalOptions, type ResolvedJournalOptions } from './journal-options.js';
 import { encodeMessageDrop, encodeOp, encodeSeal, markBodyDropped } from './record-codec.js';
 import { recoverJournal, type RecoveryReport } from './recovery.js';
@@ -205,8 +206,12 @@ export class JournalStore implements Store {
       });
       this.index = index;
       this.recovery = report;
+      const inline = o.inlineSync === 'on' || (o.inlineSync === 'auto' && !(await onNetworkFileSystem(o.dir)));
+      o.logger.info({ dir: o.dir, inlineSync: o.inlineSync, inline }, inline
+        ? 'journal: group commits write and sync in the event loop'
+        : 'journal: group commits write and sync in the thread pool');
       this.writer = new GroupCommit({
-        dir: o.dir, io: o.io, index, sync: o.sync, syncIntervalMs: o.syncIntervalMs, segmentBytes: o.segmentBytes,
+        dir: o.dir, io: o.io, index, sync: o.sync, syncIntervalMs: o.syncIntervalMs, inline, segmentBytes: o.segmentBytes,
         epoch: o.epoch, nextSegmentNo: report.nextSegmentNo,
         mayAcknowledge: o.mayAcknowledge,
         onSealed: () => void this.compactor?.schedule(),
