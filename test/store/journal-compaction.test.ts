@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JournalStore, nodeIo, type JournalIo } from '../../src/store/journal/index.js';
 import type { StoreOp } from '../../src/store/store.js';
 import { bytes, modelState, plain, randomBatches } from './store-suite.js';
-import { dirBytes, openJournal, removeDir, segmentFiles, tempDir } from './helpers.js';
+import { dirBytes, memoryLogger, openJournal, removeDir, segmentFiles, tempDir } from './helpers.js';
 
 /** A disk that "crashes" after `n` changes: that call and every later one fail, as if the process died. */
 function crashingIo(n: number): { io: JournalIo; crashed: () => boolean } {
@@ -183,6 +183,46 @@ describe('journal segments and compaction', () => {
     await store.close();
     const { state } = await open({ maxBytes: 40_000 });
     expect(state.queues.get('q')!.entries.map((e) => e.id)).toEqual([...Array.from({ length: kept - 2 }, (_, j) => `k${j + 2}`), `d${d}`]);
+  });
+
+  it('drops a record whose last live op is deleted while compaction reads it (not kept whole)', async () => {
+    let hold: (() => void) | undefined;
+    let reading: (() => void) | undefined;
+    const readStarted = new Promise<void>((resolve) => (reading = resolve));
+    const io: JournalIo = {
+      ...nodeIo,
+      read: async (...a) => {
+        if (hold === undefined) return nodeIo.read(...a);
+        reading!();
+        await new Promise<void>((resolve) => (hold = resolve));
+        return nodeIo.read(...a);
+      },
+    };
+    const { lines, logger } = memoryLogger();
+    const { store } = await open({ io, logger, compactBelowLiveFraction: 0.5, compactIntervalMs: 3_600_000 });
+    await store.commit([{ kind: 'queue-put', queue: 'q', meta: bytes('') }]);
+    let seq = 0;
+    const put = (id: string) => store.commit([{ kind: 'message', id, data: Buffer.alloc(500, 1) }, { kind: 'enqueue', queue: 'q', id, seq: seq++ }]);
+    // Segment 1 stays live; the victim is the first live record of segment 2, the rest of which is dead.
+    for (let i = 0; store.stats().segments === 1; i++) await put(`k${i}`);
+    const kept = seq - 1; // the put that rolled is in segment 2: it goes
+    await store.commit([{ kind: 'dequeue', queue: 'q', id: `k${kept}` }]);
+    await put('victim');
+    for (let i = 0; store.stats().segments === 2; i++) await put(`m${i}`);
+    const dead = seq - kept - 2;
+    for (let i = 0; i < dead - 1; i++) await store.commit([{ kind: 'dequeue', queue: 'q', id: `m${i}` }]);
+    hold = () => {};
+    const compacting = store.compact();
+    await readStarted;
+    await store.commit([{ kind: 'dequeue', queue: 'q', id: 'victim' }]);
+    hold();
+    hold = undefined;
+    await compacting;
+    expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
+    expect(store.stats().compaction.segmentsRewritten + store.stats().compaction.segmentsDeleted).toBeGreaterThan(0);
+    await store.close();
+    const { state } = await open();
+    expect(state.queues.get('q')!.entries.map((e) => e.id)).toEqual([...Array.from({ length: kept }, (_, i) => `k${i}`), `m${dead - 1}`]);
   });
 
   it('recovers the same state when a crash stops compaction at any step', async () => {

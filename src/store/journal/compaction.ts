@@ -215,6 +215,8 @@ export class Compactor {
           bufStart = off;
           bufLen = await readFully(io, src, buf, 0, buf.length, off);
           if (this.stopped) throw new Aborted();
+          // Its last live ops may have been deleted while it was read: then it goes.
+          if (!index.isRecordLive(rec)) continue;
         }
         const p = off - bufStart;
         if (bufLen - p < bytes || !checksumMatches(buf, p, p + bytes, seed)) {
