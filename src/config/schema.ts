@@ -100,7 +100,7 @@ export const configSchema = {
     memoryLimitBytes: integer(512 * MiB, 'message bytes held in memory before producers are slowed (512 MiB)', { min: 1 }),
     expirySweepMs: integer(30_000, 'how often queues are swept for expired messages (0: never)'),
     policies: policyList('per-destination settings, first match wins: `[{"match":"orders.>","maxRedeliveries":3,"deadLetterQueue":"DLQ.{name}","deliveryDelayMs":0,"retentionMs":0,"visibilityTimeoutMs":30000}]` (ActiveMQ destinationPolicy; SQS queue attributes)'),
-    scheduledDelivery: boolean(false, 'hold back messages with an `AMQ_SCHEDULED_DELAY` property (ms) for that long, in any protocol; off by default as ActiveMQ\'s `schedulerSupport` (which then delivers them at once)'),
+    scheduledDelivery: boolean(false, 'hold back messages with an `AMQ_SCHEDULED_DELAY` property (ms) for that long, and repeat them `AMQ_SCHEDULED_REPEAT` times `AMQ_SCHEDULED_PERIOD` ms apart, in any protocol; off by default as ActiveMQ\'s `schedulerSupport` (which then delivers them at once)'),
     duplicateWindowMs: integer(300_000, 'how long a `_AMQ_DUPL_ID` property is remembered per destination: a message repeating one within it is acknowledged and dropped (SQS deduplication: 5 min); 0: off'),
     duplicateMaxIds: integer(100_000, 'most duplicate-detection ids remembered at once (the oldest are forgotten first)', { min: 1 }),
     browseMaxMessages: integer(400, 'most messages one queue browse returns (ActiveMQ\'s maxBrowsePageSize: 400)', { min: 1 }),

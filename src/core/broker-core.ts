@@ -13,7 +13,7 @@ import type { DestinationPolicyEntry } from '../config/config-leaf.js';
 import { authenticate, type UserEntry } from './auth.js';
 import { Consumer } from './consumer.js';
 import { deadLetterCopy, redriveCopy } from './dead-letter.js';
-import { DeliveryScheduler, scheduledDeliveryTime } from './delivery-scheduler.js';
+import { DeliveryScheduler, scheduledDeliveryTime, scheduledRepeatTimes } from './delivery-scheduler.js';
 import { DequeueBatch } from './dequeue-batch.js';
 import { DestinationPolicies, type DestinationPolicy } from './destination-policies.js';
 import { DUPLICATE_ID_SPACE, DuplicateDetector } from './duplicate-detector.js';
@@ -301,10 +301,12 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     };
   }
 
-  /** A message's own AMQ_SCHEDULED_DELAY, else its destination's delivery delay; undefined: at once. */
+  /** A message's own AMQ_SCHEDULED_DELAY (or _PERIOD), else its destination's delivery delay; undefined: at once. */
   private deliveryTimeOf(to: Address, m: OutgoingMessage): number | undefined {
     if (!this.config.scheduledDelivery && !this.policies.any) return undefined;
     const now = Date.now();
+    // Refuses at the send (in a transaction too) the schedules it cannot honour.
+    if (this.config.scheduledDelivery) scheduledRepeatTimes(m.properties, now);
     const own = this.config.scheduledDelivery ? scheduledDeliveryTime(m.properties, now) : undefined;
     if (own !== undefined || !this.policies.any) return own;
     const delay = this.policies.of(to.name).deliveryDelayMs;
@@ -327,13 +329,32 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
 
   private routeOnce(to: Address, message: CoreMessage, from: Session, ops: StoreOp[]): Promise<void> {
     if (this.memory.blocked) return this.routeWhenOpen(to, message, from, ops);
-    return this.enqueue(message, this.router.targets(to, message, from), ops);
+    return this.enqueueTo(to, message, from, ops);
   }
 
   private async routeWhenOpen(to: Address, message: CoreMessage, from: Session, ops: StoreOp[]): Promise<void> {
     await this.memory.whenOpen();
     if (this.lifecycle !== 'serving') throw new BrokerError('SHUTDOWN');
-    await this.enqueue(message, this.router.targets(to, message, from), ops);
+    await this.enqueueTo(to, message, from, ops);
+  }
+
+  private enqueueTo(to: Address, message: CoreMessage, from: Session, ops: StoreOp[]): Promise<void> {
+    const repeats = this.withRepeats(message);
+    if (!repeats) return this.enqueue(message, this.router.targets(to, message, from), ops);
+    return this.enqueueAll(repeats.map((m) => ({ message: m, targets: this.router.targets(to, m, from) })), ops);
+  }
+
+  /**
+   * A message that asks for repeated delivery (AMQ_SCHEDULED_REPEAT), then one copy per repeat at
+   * its time, all stored at the send; undefined if it asks for none. Each copy is a message of its
+   * own, as each delivery of ActiveMQ's scheduler is: its own id, and not the producer's encoding
+   * (which carries the first one's id, and a JMS client drops a message id it has seen).
+   */
+  private withRepeats(message: CoreMessage): CoreMessage[] | undefined {
+    if (!this.config.scheduledDelivery || message.deliveryTime === undefined) return undefined;
+    const times = scheduledRepeatTimes(message.properties, message.deliveryTime);
+    if (times.length === 0) return undefined;
+    return [message, ...times.map((deliveryTime, k) => ({ ...message, messageId: `${message.messageId}:${k + 1}`, deliveryTime, native: undefined }))];
   }
 
   /**
@@ -609,7 +630,8 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     try {
       // Sends and consumed settlements go to the store in one atomic commit.
       const ops: StoreOp[] = [];
-      const routed = this.uniqueSends(tx, ops).map(({ to, message }) => ({ message, targets: this.router.targets(to, message, from) }));
+      const routed = this.uniqueSends(tx, ops).flatMap(({ to, message }) =>
+        (this.withRepeats(message) ?? [message]).map((m) => ({ message: m, targets: this.router.targets(to, m, from) })));
       const consumed = tx.settlements.filter((s) => s.outcome === 'accepted');
       for (const s of consumed) if (s.entry.storeId !== undefined) ops.push({ kind: 'dequeue', queue: s.queue.key, id: s.entry.storeId });
       if (routed.length === 0) {

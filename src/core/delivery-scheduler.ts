@@ -1,23 +1,59 @@
+import { BrokerError } from '../spi/errors.js';
 import type { Properties } from '../spi/message.js';
 import { TimeHeap } from '../spi/time-heap.js';
 import type { QueueEntry } from './queue-entry.js';
 import type { Queue } from './queue.js';
 
-/** ActiveMQ's property for scheduled delivery: milliseconds to wait after the send. */
+/** ActiveMQ's properties for scheduled delivery (its ScheduledMessage): milliseconds to wait after the send... */
 export const SCHEDULED_DELAY_PROPERTY = 'AMQ_SCHEDULED_DELAY';
+/** ...how many more times to deliver it, and how far apart. */
+export const SCHEDULED_REPEAT_PROPERTY = 'AMQ_SCHEDULED_REPEAT';
+export const SCHEDULED_PERIOD_PROPERTY = 'AMQ_SCHEDULED_PERIOD';
+export const SCHEDULED_CRON_PROPERTY = 'AMQ_SCHEDULED_CRON';
+/** The most repeats one send may ask for: each is a copy of the message, stored at the send. */
+export const MAX_SCHEDULED_REPEATS = 1000;
+
+/** A scheduling property as ActiveMQ reads it: a number, a long, or a numeric string (STOMP headers and MQTT user properties are text); NaN otherwise. */
+function numeric(v: Properties[string] | undefined): number {
+  return typeof v === 'number' ? v
+    : typeof v === 'bigint' ? Number(v)
+    : typeof v === 'string' && /^\s*-?\d{1,15}\s*$/.test(v) ? Number(v)
+    : NaN;
+}
+
+/** A positive finite property value, else undefined. */
+function positive(v: Properties[string] | undefined): number | undefined {
+  const n = numeric(v);
+  return n > 0 && Number.isFinite(n) ? n : undefined;
+}
 
 /**
- * The delivery time a message asks for with AMQ_SCHEDULED_DELAY, or undefined. As ActiveMQ reads
- * it: a number, a long, or a numeric string (STOMP headers and MQTT user properties are text).
+ * The (first) delivery time a message asks for, or undefined: AMQ_SCHEDULED_DELAY after the send,
+ * or without one, as ActiveMQ's scheduler does, AMQ_SCHEDULED_PERIOD after it.
  */
 export function scheduledDeliveryTime(properties: Properties, now: number): number | undefined {
-  const v = properties[SCHEDULED_DELAY_PROPERTY];
-  if (v === undefined || v === null) return undefined;
-  const delay = typeof v === 'number' ? v
-    : typeof v === 'bigint' ? Number(v)
-    : typeof v === 'string' && /^\s*\d{1,15}\s*$/.test(v) ? Number(v)
-    : NaN;
-  return delay > 0 && Number.isFinite(delay) ? now + delay : undefined;
+  const wait = positive(properties[SCHEDULED_DELAY_PROPERTY]) ?? positive(properties[SCHEDULED_PERIOD_PROPERTY]);
+  return wait === undefined ? undefined : now + wait;
+}
+
+/**
+ * The times of a message's repeated deliveries after its first (at `first`): AMQ_SCHEDULED_REPEAT
+ * of them, AMQ_SCHEDULED_PERIOD apart; none unless it asks for a repeat and, as ActiveMQ wants, a
+ * delay or a period. Throws INVALID_MESSAGE for what cannot be honoured: a cron schedule, a
+ * negative (endless) or too large repeat count.
+ */
+export function scheduledRepeatTimes(properties: Properties, first: number): number[] {
+  if (properties[SCHEDULED_CRON_PROPERTY] !== undefined) {
+    throw new BrokerError('INVALID_MESSAGE', `${SCHEDULED_CRON_PROPERTY} schedules are not supported (use ${SCHEDULED_DELAY_PROPERTY}, ${SCHEDULED_PERIOD_PROPERTY} and ${SCHEDULED_REPEAT_PROPERTY})`);
+  }
+  const repeat = numeric(properties[SCHEDULED_REPEAT_PROPERTY]);
+  if (!Number.isFinite(repeat) || repeat === 0) return [];
+  if (repeat < 0 || repeat > MAX_SCHEDULED_REPEATS || !Number.isInteger(repeat)) {
+    throw new BrokerError('INVALID_MESSAGE', `${SCHEDULED_REPEAT_PROPERTY} must be 0–${MAX_SCHEDULED_REPEATS}, got ${repeat}`);
+  }
+  if (scheduledDeliveryTime(properties, 0) === undefined) return [];
+  const period = positive(properties[SCHEDULED_PERIOD_PROPERTY]) ?? 0;
+  return Array.from({ length: repeat }, (_, k) => first + (k + 1) * period);
 }
 
 /**

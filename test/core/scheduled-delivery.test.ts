@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BrokerCore } from '../../src/core/index.js';
-import { coresPerTest, connect, flush, msg, queue, topic } from './core-fixture.js';
+import { coresPerTest, connect, expectCode, flush, msg, queue, topic } from './core-fixture.js';
 
 const cores = coresPerTest({ scheduledDelivery: true });
 
@@ -73,5 +73,36 @@ describe('scheduled delivery (AMQ_SCHEDULED_DELAY)', () => {
     for (let waited = 0; sink.of(consumer).length < 2 && waited < 5000; waited += 20) await sleep(20);
     expect(text(sink.last(consumer).message.body)).toBe('later');
     expect(Date.now() - sent).toBeGreaterThanOrEqual(690);
+  });
+
+  it('repeats a message AMQ_SCHEDULED_REPEAT more times, AMQ_SCHEDULED_PERIOD apart, each a message of its own, across a restart', async () => {
+    const first = await cores.onJournal();
+    const a = connect(first);
+    const sent = Date.now();
+    await a.session.send(queue('q'), msg('tick', { messageId: 'ID:tick', properties: { AMQ_SCHEDULED_DELAY: 300, AMQ_SCHEDULED_PERIOD: 200, AMQ_SCHEDULED_REPEAT: 2 } }));
+    expect(depthOf(first, 'q')).toBe(3); // the first delivery and two repeats, stored at the send
+    await first.stop();
+    const core = await cores.onJournal();
+    const { session, sink } = connect(core);
+    const consumer = await session.subscribe(queue('q'), { flow: { kind: 'window', size: 10 } });
+    for (let waited = 0; sink.of(consumer).length < 3 && waited < 5000; waited += 20) await sleep(20);
+    const got = sink.of(consumer).map((d) => ({ id: d.message.messageId, due: d.message.deliveryTime! - sent }));
+    expect(got.map((g) => g.id)).toEqual(['ID:tick', 'ID:tick:1', 'ID:tick:2']);
+    expect(got.map((g) => Math.round(g.due / 100) * 100)).toEqual([300, 500, 700]);
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(690);
+  });
+
+  it('without a delay waits one period first (as ActiveMQ); refuses cron schedules and endless or huge repeats', async () => {
+    const { session, sink } = connect(await cores.start());
+    const consumer = await session.subscribe(queue('q'), { flow: { kind: 'window', size: 10 } });
+    await session.send(queue('q'), msg('periodic', { properties: { AMQ_SCHEDULED_PERIOD: '150', AMQ_SCHEDULED_REPEAT: '1' } }));
+    await session.send(queue('q'), msg('repeat only', { properties: { AMQ_SCHEDULED_REPEAT: 5 } })); // no delay or period: once, at once
+    await flush();
+    expect(sink.of(consumer).map((d) => text(d.message.body))).toEqual(['repeat only']);
+    for (let waited = 0; sink.of(consumer).length < 3 && waited < 5000; waited += 20) await sleep(20);
+    expect(sink.of(consumer).map((d) => text(d.message.body))).toEqual(['repeat only', 'periodic', 'periodic']);
+    await expectCode(session.send(queue('q'), msg('cron', { properties: { AMQ_SCHEDULED_CRON: '* * * * *' } })), 'INVALID_MESSAGE');
+    await expectCode(session.send(queue('q'), msg('endless', { properties: { AMQ_SCHEDULED_DELAY: 10, AMQ_SCHEDULED_REPEAT: -1 } })), 'INVALID_MESSAGE');
+    await expectCode(session.send(queue('q'), msg('huge', { properties: { AMQ_SCHEDULED_DELAY: 10, AMQ_SCHEDULED_REPEAT: 1001 } })), 'INVALID_MESSAGE');
   });
 });

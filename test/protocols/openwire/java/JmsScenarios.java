@@ -562,6 +562,23 @@ public class JmsScenarios {
         check(consumer.receive(500) == null, "the delayed message is held back");
         eq("later", text(consumer.receive(5000)), "the delayed message");
         check(System.currentTimeMillis() - sent >= 1450, "held back for its delay");
+        // Delivered once after the delay, then twice more a period apart, each with its own id
+        // (the client would poison-ack a message id it has seen).
+        TextMessage tick = s.createTextMessage("tick");
+        tick.setLongProperty("AMQ_SCHEDULED_DELAY", 300);
+        tick.setLongProperty("AMQ_SCHEDULED_PERIOD", 300);
+        tick.setIntProperty("AMQ_SCHEDULED_REPEAT", 2);
+        long ticked = System.currentTimeMillis();
+        p.send(tick);
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (int i = 0; i < 3; i++) {
+            Message m = consumer.receive(5000);
+            eq("tick", text(m), "repeat " + i);
+            ids.add(m.getJMSMessageID());
+        }
+        check(System.currentTimeMillis() - ticked >= 850, "repeats a period apart");
+        eq(3, ids.size(), "each repeat has its own message id");
+        check(consumer.receive(700) == null, "no more than AMQ_SCHEDULED_REPEAT repeats");
         c.close();
     }
 
