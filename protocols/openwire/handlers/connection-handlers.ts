@@ -2,6 +2,7 @@ import type { OpenWireConnection } from '../connection.js';
 import type { ConnectionControl, ConnectionInfo, RemoveInfo } from '../codec/commands.js';
 import { T } from '../codec/type-codes.js';
 import { ILLEGAL_STATE, JMS_EXCEPTION, OpenWireError } from '../errors.js';
+import { longToNumber } from '../codec/long.js';
 import { connectionKey, removedObject } from '../ids.js';
 import { removeConsumer } from './consumer-handlers.js';
 import { removeSession } from './session-handlers.js';
@@ -59,7 +60,7 @@ export async function onRemoveInfo(c: OpenWireConnection, info: RemoveInfo): Pro
     case 'session':
       return removeSession(c, o.key);
     case 'consumer':
-      return removeConsumer(c, o.key);
+      return removeConsumer(c, o.key, longToNumber(info.lastDeliveredSequenceId));
     case 'producer':
       if (!c.producers.delete(o.key)) return;
       for (const s of c.sessions.values()) s.producers.delete(o.key);

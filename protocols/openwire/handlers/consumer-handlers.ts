@@ -82,8 +82,16 @@ async function startBrowse(c: OpenWireConnection, state: ConsumerState, addresse
   });
 }
 
-/** RemoveInfo(ConsumerId): unsettled messages go back to their queue (the core counts the attempt). */
-export async function removeConsumer(c: OpenWireConnection, key: string): Promise<void> {
+/** RemoveInfo.lastDeliveredSequenceId when the client does not say (a session or connection going). */
+export const LAST_DELIVERED_UNKNOWN = -2;
+
+/**
+ * RemoveInfo(ConsumerId): unsettled messages go back to their queue. Those handed to the
+ * application (up to `lastDelivered`, the brokerSequenceId the client names) count as a delivery
+ * attempt; those it only prefetched (after it; all of them when it is -1) go back uncounted, so
+ * they are not JMSRedelivered next time (ActiveMQ's rule). -2, unknown: all count.
+ */
+export async function removeConsumer(c: OpenWireConnection, key: string, lastDelivered = LAST_DELIVERED_UNKNOWN): Promise<void> {
   const state = c.consumers.get(key);
   if (!state) return;
   c.consumers.delete(key);
@@ -96,7 +104,23 @@ export async function removeConsumer(c: OpenWireConnection, key: string): Promis
     c.broker.temps.unwatch(watcher);
     return;
   }
+  if (lastDelivered !== LAST_DELIVERED_UNKNOWN) await releasePrefetched(c, state, lastDelivered);
   await closeCoreConsumers(c, state);
+}
+
+/** Gives back, uncounted, what a closing consumer was sent after `lastDelivered` and holds outside a transaction. */
+async function releasePrefetched(c: OpenWireConnection, state: ConsumerState, lastDelivered: number): Promise<void> {
+  const session = c.session;
+  if (!session) return;
+  // No more credit first: what goes back must not be dispatched to this consumer again.
+  state.drain();
+  const releasing: Promise<void>[] = [];
+  for (const [seq, r] of state.records) {
+    if (seq <= lastDelivered || r.txKey !== undefined) continue;
+    state.forget(seq);
+    releasing.push(session.settle(r.coreConsumer, r.deliveryId, 'released').catch(() => undefined));
+  }
+  await Promise.all(releasing);
 }
 
 async function closeCoreConsumers(c: OpenWireConnection, state: ConsumerState): Promise<void> {

@@ -53,6 +53,7 @@ public class JmsScenarios {
             case "topics": topics(); break;
             case "ack-auto": ackAuto(); break;
             case "ack-client": ackClient(); break;
+            case "prefetched-not-redelivered": prefetchedNotRedelivered(); break;
             case "ack-dups-ok": ackDupsOk(); break;
             case "ack-individual": ackIndividual(); break;
             case "transactions": transactions(); break;
@@ -307,6 +308,35 @@ public class JmsScenarios {
     }
 
     /** CLIENT_ACKNOWLEDGE: unacknowledged messages come back redelivered; acknowledge() takes all. */
+    /**
+     * A closed consumer's messages come back marked redelivered only if the application got them:
+     * the merely prefetched ones are not (RemoveInfo.lastDeliveredSequenceId, as ActiveMQ does it).
+     */
+    static void prefetchedNotRedelivered() throws Exception {
+        Connection c = connect(null);
+        Session s = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
+        Queue q = s.createQueue(name("prefetched"));
+        sendTexts(s, q, "p1", "p2", "p3");
+        MessageConsumer consumer = s.createConsumer(q);
+        eq("p1", text(consumer.receive(5000)), "the first, handed to the application");
+        Thread.sleep(300); // p2 and p3 are in the prefetch buffer by now
+        consumer.close();
+        MessageConsumer again = s.createConsumer(q);
+        Message first = again.receive(5000);
+        eq("p1", text(first), "the one the application had");
+        eq(true, first.getJMSRedelivered(), "it was seen: redelivered");
+        eq(2, first.getIntProperty("JMSXDeliveryCount"), "its JMSXDeliveryCount");
+        for (String expected : new String[] {"p2", "p3"}) {
+            Message m = again.receive(5000);
+            eq(expected, text(m), "a prefetched one");
+            eq(false, m.getJMSRedelivered(), expected + " was only prefetched: not redelivered");
+            eq(1, m.getIntProperty("JMSXDeliveryCount"), expected + "'s JMSXDeliveryCount");
+        }
+        again.receive(100);
+        first.acknowledge();
+        c.close();
+    }
+
     static void ackClient() throws Exception {
         Connection c = connect(null);
         Session s = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
