@@ -95,7 +95,7 @@ describe('scheduled delivery (AMQ_SCHEDULED_DELAY)', () => {
   it('without a delay waits one period first (as ActiveMQ); refuses cron schedules and endless or huge repeats', async () => {
     const { session, sink } = connect(await cores.start());
     const consumer = await session.subscribe(queue('q'), { flow: { kind: 'window', size: 10 } });
-    await session.send(queue('q'), msg('periodic', { properties: { AMQ_SCHEDULED_PERIOD: '150', AMQ_SCHEDULED_REPEAT: '1' } }));
+    await session.send(queue('q'), msg('periodic', { properties: { AMQ_SCHEDULED_PERIOD: '400', AMQ_SCHEDULED_REPEAT: '1' } }));
     await session.send(queue('q'), msg('repeat only', { properties: { AMQ_SCHEDULED_REPEAT: 5 } })); // no delay or period: once, at once
     await flush();
     expect(sink.of(consumer).map((d) => text(d.message.body))).toEqual(['repeat only']);
