@@ -103,6 +103,7 @@ export const configSchema = {
     scheduledDelivery: boolean(false, 'hold back messages with an `AMQ_SCHEDULED_DELAY` property (ms) for that long, and repeat them `AMQ_SCHEDULED_REPEAT` times `AMQ_SCHEDULED_PERIOD` ms apart, in any protocol; off by default as ActiveMQ\'s `schedulerSupport` (which then delivers them at once)'),
     duplicateWindowMs: integer(300_000, 'how long a `_AMQ_DUPL_ID` property is remembered per destination: a message repeating one within it is acknowledged and dropped (SQS deduplication: 5 min); 0: off'),
     duplicateMaxIds: integer(100_000, 'most duplicate-detection ids remembered at once (the oldest are forgotten first)', { min: 1 }),
+    maxScheduledRepeats: integer(1000, 'most `AMQ_SCHEDULED_REPEAT` one send may ask for when `core.scheduledDelivery` is on (each repeat is a copy stored at the send); more is refused', { min: 0 }),
     browseMaxMessages: integer(400, 'most messages one queue browse returns (ActiveMQ\'s maxBrowsePageSize: 400)', { min: 1 }),
     users: userList('users allowed to connect; from text, JSON: `[{"username":"app","password":"secret"}]`'),
     allowAnonymous: boolean(true, 'accept connections without a username'),

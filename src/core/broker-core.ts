@@ -49,8 +49,10 @@ export interface CoreConfig {
   browseMaxMessages: number;
   /** Per-destination settings, first match wins. */
   policies: DestinationPolicyEntry[];
-  /** Honour AMQ_SCHEDULED_DELAY (ActiveMQ: schedulerSupport). */
+  /** Honour AMQ_SCHEDULED_DELAY, _PERIOD and _REPEAT (ActiveMQ: schedulerSupport). */
   scheduledDelivery: boolean;
+  /** Most AMQ_SCHEDULED_REPEAT one send may ask for (each repeat is a stored copy). */
+  maxScheduledRepeats: number;
   /** How long a `_AMQ_DUPL_ID` is remembered per destination; 0: no duplicate detection. */
   duplicateWindowMs: number;
   /** Most duplicate-detection ids remembered (the oldest are forgotten first). */
@@ -306,7 +308,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     if (!this.config.scheduledDelivery && !this.policies.any) return undefined;
     const now = Date.now();
     // Refuses at the send (in a transaction too) the schedules it cannot honour.
-    if (this.config.scheduledDelivery) scheduledRepeatTimes(m.properties, now);
+    if (this.config.scheduledDelivery) scheduledRepeatTimes(m.properties, now, this.config.maxScheduledRepeats);
     const own = this.config.scheduledDelivery ? scheduledDeliveryTime(m.properties, now) : undefined;
     if (own !== undefined || !this.policies.any) return own;
     const delay = this.policies.of(to.name).deliveryDelayMs;
@@ -352,7 +354,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
    */
   private withRepeats(message: CoreMessage): CoreMessage[] | undefined {
     if (!this.config.scheduledDelivery || message.deliveryTime === undefined) return undefined;
-    const times = scheduledRepeatTimes(message.properties, message.deliveryTime);
+    const times = scheduledRepeatTimes(message.properties, message.deliveryTime, this.config.maxScheduledRepeats);
     if (times.length === 0) return undefined;
     return [message, ...times.map((deliveryTime, k) => ({ ...message, messageId: `${message.messageId}:${k + 1}`, deliveryTime, native: undefined }))];
   }

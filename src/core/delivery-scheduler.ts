@@ -10,8 +10,6 @@ export const SCHEDULED_DELAY_PROPERTY = 'AMQ_SCHEDULED_DELAY';
 export const SCHEDULED_REPEAT_PROPERTY = 'AMQ_SCHEDULED_REPEAT';
 export const SCHEDULED_PERIOD_PROPERTY = 'AMQ_SCHEDULED_PERIOD';
 export const SCHEDULED_CRON_PROPERTY = 'AMQ_SCHEDULED_CRON';
-/** The most repeats one send may ask for: each is a copy of the message, stored at the send. */
-export const MAX_SCHEDULED_REPEATS = 1000;
 
 /** A scheduling property as ActiveMQ reads it: a number, a long, or a numeric string (STOMP headers and MQTT user properties are text); NaN otherwise. */
 function numeric(v: Properties[string] | undefined): number {
@@ -40,16 +38,16 @@ export function scheduledDeliveryTime(properties: Properties, now: number): numb
  * The times of a message's repeated deliveries after its first (at `first`): AMQ_SCHEDULED_REPEAT
  * of them, AMQ_SCHEDULED_PERIOD apart; none unless it asks for a repeat and, as ActiveMQ wants, a
  * delay or a period. Throws INVALID_MESSAGE for what cannot be honoured: a cron schedule, a
- * negative (endless) or too large repeat count.
+ * negative (endless) repeat count or one above `max` (each repeat is a copy stored at the send).
  */
-export function scheduledRepeatTimes(properties: Properties, first: number): number[] {
+export function scheduledRepeatTimes(properties: Properties, first: number, max: number): number[] {
   if (properties[SCHEDULED_CRON_PROPERTY] !== undefined) {
     throw new BrokerError('INVALID_MESSAGE', `${SCHEDULED_CRON_PROPERTY} schedules are not supported (use ${SCHEDULED_DELAY_PROPERTY}, ${SCHEDULED_PERIOD_PROPERTY} and ${SCHEDULED_REPEAT_PROPERTY})`);
   }
   const repeat = numeric(properties[SCHEDULED_REPEAT_PROPERTY]);
   if (!Number.isFinite(repeat) || repeat === 0) return [];
-  if (repeat < 0 || repeat > MAX_SCHEDULED_REPEATS || !Number.isInteger(repeat)) {
-    throw new BrokerError('INVALID_MESSAGE', `${SCHEDULED_REPEAT_PROPERTY} must be 0–${MAX_SCHEDULED_REPEATS}, got ${repeat}`);
+  if (repeat < 0 || repeat > max || !Number.isInteger(repeat)) {
+    throw new BrokerError('INVALID_MESSAGE', `${SCHEDULED_REPEAT_PROPERTY} must be 0–${max} (core.maxScheduledRepeats), got ${repeat}`);
   }
   if (scheduledDeliveryTime(properties, 0) === undefined) return [];
   const period = positive(properties[SCHEDULED_PERIOD_PROPERTY]) ?? 0;

@@ -17,7 +17,7 @@ export const DLQ = 'ActiveMQ.DLQ';
 export function coreConfig(overrides: Partial<CoreConfig> = {}): CoreConfig {
   return {
     brokerName: 'test', maxRedeliveries: 6, deadLetterQueue: DLQ, deadLetterNonPersistent: false,
-    maxMessageBytes: 1 << 20, memoryLimitBytes: 64 << 20, expirySweepMs: 0, browseMaxMessages: 400, scheduledDelivery: false, policies: [],
+    maxMessageBytes: 1 << 20, memoryLimitBytes: 64 << 20, expirySweepMs: 0, browseMaxMessages: 400, scheduledDelivery: false, maxScheduledRepeats: 1000, policies: [],
     duplicateWindowMs: 300_000, duplicateMaxIds: 100_000, users: [], allowAnonymous: true,
     ...overrides,
   };

@@ -92,7 +92,7 @@ describe('scheduled delivery (AMQ_SCHEDULED_DELAY)', () => {
     expect(Date.now() - sent).toBeGreaterThanOrEqual(690);
   });
 
-  it('without a delay waits one period first (as ActiveMQ); refuses cron schedules and endless or huge repeats', async () => {
+  it('without a delay waits one period first (as ActiveMQ); refuses cron schedules and endless repeats or more than core.maxScheduledRepeats', async () => {
     const { session, sink } = connect(await cores.start());
     const consumer = await session.subscribe(queue('q'), { flow: { kind: 'window', size: 10 } });
     await session.send(queue('q'), msg('periodic', { properties: { AMQ_SCHEDULED_PERIOD: '400', AMQ_SCHEDULED_REPEAT: '1' } }));
@@ -104,5 +104,8 @@ describe('scheduled delivery (AMQ_SCHEDULED_DELAY)', () => {
     await expectCode(session.send(queue('q'), msg('cron', { properties: { AMQ_SCHEDULED_CRON: '* * * * *' } })), 'INVALID_MESSAGE');
     await expectCode(session.send(queue('q'), msg('endless', { properties: { AMQ_SCHEDULED_DELAY: 10, AMQ_SCHEDULED_REPEAT: -1 } })), 'INVALID_MESSAGE');
     await expectCode(session.send(queue('q'), msg('huge', { properties: { AMQ_SCHEDULED_DELAY: 10, AMQ_SCHEDULED_REPEAT: 1001 } })), 'INVALID_MESSAGE');
+    const strict = connect(await cores.start({ maxScheduledRepeats: 2 }));
+    await strict.session.send(queue('q'), msg('two', { properties: { AMQ_SCHEDULED_DELAY: 10, AMQ_SCHEDULED_REPEAT: 2 } }));
+    await expectCode(strict.session.send(queue('q'), msg('three', { properties: { AMQ_SCHEDULED_DELAY: 10, AMQ_SCHEDULED_REPEAT: 3 } })), 'INVALID_MESSAGE');
   });
 });

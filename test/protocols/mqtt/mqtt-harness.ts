@@ -23,6 +23,7 @@ export const CORE_DEFAULTS: CoreConfig = {
   expirySweepMs: 0,
   browseMaxMessages: 400,
   scheduledDelivery: false,
+  maxScheduledRepeats: 1000,
   policies: [],
   duplicateWindowMs: 300_000,
   duplicateMaxIds: 100_000,
