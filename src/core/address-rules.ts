@@ -19,8 +19,9 @@ export function hasWildcard(name: string): boolean {
 }
 
 /**
- * Checks a name used to send or consume. Wildcards are allowed only when `filter` is set (topic
- * subscriptions), and `>` only as the last level.
+ * Checks a name used to send or consume. Wildcards are allowed only when `filter` is set (a
+ * subscription: to topics, or as ActiveMQ allows, to every queue the wildcard names), and `>`
+ * only as the last level.
  */
 export function validateAddress(address: Address, filter: boolean): void {
   const { name } = address;
@@ -33,8 +34,8 @@ export function validateAddress(address: Address, filter: boolean): void {
   levels.forEach((level, i) => {
     const wildcard = level === ONE_LEVEL || level === ANY_LEVELS;
     if (!wildcard) return;
-    if (!filter || address.routing !== 'multicast') {
-      throw new BrokerError('INVALID_ADDRESS', `wildcards are only allowed in topic subscriptions: ${name}`);
+    if (!filter || address.temporary) {
+      throw new BrokerError('INVALID_ADDRESS', `wildcards are only allowed in subscriptions: ${name}`);
     }
     if (level === ANY_LEVELS && i !== levels.length - 1) {
       throw new BrokerError('INVALID_ADDRESS', `'>' must be the last level: ${name}`);

@@ -12,6 +12,7 @@ import { StoreBackedState } from './adapter-state.js';
 import type { DestinationPolicyEntry } from '../config/config-leaf.js';
 import { authenticate, type UserEntry } from './auth.js';
 import { Consumer } from './consumer.js';
+import { ConsumerGroup } from './consumer-group.js';
 import { deadLetterCopy, redriveCopy } from './dead-letter.js';
 import { DeliveryScheduler, scheduledDeliveryTime, scheduledRepeatTimes } from './delivery-scheduler.js';
 import { DequeueBatch } from './dequeue-batch.js';
@@ -24,11 +25,12 @@ import { Queue, type QueueHost, type RemovalCause } from './queue.js';
 import { encodeMeta, readRecoveredState, type ContainerMeta } from './recovery.js';
 import { RESOLVED } from './resolved.js';
 import { durableKey, Router } from './router.js';
-import { compileSelector } from './selector/index.js';
+import { compileSelector, type Selector } from './selector/index.js';
 import type { MessageIdSource, SessionHost } from './session-host.js';
 import { Session } from './session.js';
 import type { Subscription } from './subscription.js';
 import type { Transaction } from './transaction.js';
+import { TopicTrie } from './topic-trie.js';
 
 const RELAXED: CommitOptions = { relaxed: true };
 /** A browse looks at no more entries than this (a selector matching few of millions would stall the loop). */
@@ -107,6 +109,8 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
   private visibilityTimer: NodeJS.Timeout | undefined;
   /** Queues with deliveries under a visibility timeout. */
   private readonly visibilityWatched = new Set<Queue>();
+  /** Consumers of queue wildcards, by wildcard: queues made later join them. */
+  private readonly wildcardGroups = new TopicTrie<ConsumerGroup>();
   private readonly duplicates: DuplicateDetector;
 
   /**
@@ -142,7 +146,10 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     // Dots would split ids into address levels (temporary destinations are named after them).
     this.idPrefix = `ID:${hostname().replace(/\./g, '-')}-${process.pid}-${Date.now()}`;
     this.state = new StoreBackedState((ops) => this.commitOps(ops));
-    this.router = new Router(this, { created: (key, meta) => this.persistContainer(key, meta as ContainerMeta) });
+    this.router = new Router(this, {
+      created: (key, meta) => this.persistContainer(key, meta as ContainerMeta),
+      queueMade: (q) => this.joinWildcardConsumers(q),
+    });
   }
 
   get serving(): boolean {
@@ -474,7 +481,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     return out;
   }
 
-  async subscribe(session: Session, id: ConsumerId, from: Address, o: SubscribeOptions): Promise<Consumer> {
+  async subscribe(session: Session, id: ConsumerId, from: Address, o: SubscribeOptions): Promise<Consumer | ConsumerGroup> {
     validateAddress(from, true);
     const selector = o.selector?.trim() ? compileSelector(o.selector) : undefined;
     const temp = this.router.temporaries.get(from.name);
@@ -485,7 +492,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
       if (!reserved) queue.attaching++;
       return new Consumer(id, session, queue, from, o.flow, o.autoSettle === true, consumerSelector, o.priority ?? 0, o.exclusive === true, o.revocable !== false);
     };
-    if (from.routing === 'anycast') return consumerFor(this.router.queue(from));
+    if (from.routing === 'anycast') return hasWildcard(from.name) ? this.wildcardConsumer(session, id, from, o, selector) : consumerFor(this.router.queue(from));
     // A wildcard filter is no destination of its own: only concrete names are registered as topics.
     if (!temp && !hasWildcard(from.name)) this.router.topic({ name: from.name, routing: 'multicast' });
     // Topic: the selector is applied at routing, into the subscription's own queue.
@@ -546,6 +553,49 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
       throw e;
     }
     return queue;
+  }
+
+  /**
+   * A consumer of the queues a wildcard names: a member on each that exists now (temporary queues
+   * aside), attaching as Session.subscribe attaches a consumer; later ones join as they are made.
+   */
+  private wildcardConsumer(session: Session, id: ConsumerId, from: Address, o: SubscribeOptions, selector: Selector | undefined): ConsumerGroup {
+    const group = new ConsumerGroup(id, session, from, o, selector);
+    const matching = new TopicTrie<true>();
+    matching.add(from.name, true);
+    for (const [name, q] of this.router.queues) {
+      if (this.router.temporaries.has(name)) continue;
+      matching.match(name, () => {
+        q.attaching++;
+        group.members.set(q, this.memberOf(group, q));
+      });
+    }
+    this.wildcardGroups.add(from.name, group);
+    return group;
+  }
+
+  private memberOf(g: ConsumerGroup, q: Queue): Consumer {
+    const o = g.options;
+    return new Consumer(g.id, g.owner, q, g.subscription, o.flow, o.autoSettle === true, g.selector, o.priority ?? 0, o.exclusive === true, o.revocable !== false, g);
+  }
+
+  /** A new queue joins the wildcard consumers whose wildcard names it (as attaching, if they are). */
+  private joinWildcardConsumers(q: Queue): void {
+    this.wildcardGroups.match(q.address.name, (g) => {
+      if (g.closed || g.members.has(q)) return;
+      const member = this.memberOf(g, q);
+      g.members.set(q, member);
+      if (g.attached) q.addConsumer(member);
+      else q.attaching++;
+    });
+  }
+
+  /** Closes every member of a wildcard consumer (their unsettled deliveries go back, counted). */
+  async closeGroup(g: ConsumerGroup): Promise<void> {
+    if (g.closed) return;
+    g.closed = true;
+    this.wildcardGroups.remove(g.subscription.name, g);
+    await Promise.all([...g.members.values()].map((m) => this.closeConsumer(m)));
   }
 
   async closeConsumer(c: Consumer): Promise<void> {

@@ -1,5 +1,6 @@
 import type { ConsumerId, Delivery, DeliveryId, DeliverySink, SubscribeOptions } from '../spi/core.js';
 import type { Address } from '../spi/message.js';
+import type { ConsumerGroup } from './consumer-group.js';
 import type { QueueEntry } from './queue-entry.js';
 import type { Queue } from './queue.js';
 import type { Selector } from './selector/index.js';
@@ -41,22 +42,40 @@ export class Consumer {
     readonly exclusive = false,
     /** The queue's visibility timeout applies (SubscribeOptions.revocable). */
     readonly revocable = true,
+    /** Set for a member of a wildcard consumer: the flow (credit, window) is the group's. */
+    readonly group?: ConsumerGroup,
   ) {
-    this.credit = flow.kind === 'credit' ? flow.initial : 0;
+    this.credit = flow.kind === 'credit' && !group ? flow.initial : 0;
   }
 
   /** How many more deliveries this consumer may take now. */
   capacity(): number {
     if (this.closed || !this.owner.writable) return 0;
+    if (this.group) return this.group.capacity();
     switch (this.flow.kind) {
       case 'unbounded': return Number.POSITIVE_INFINITY;
       case 'credit': return this.credit;
-      case 'window': return this.flow.size + this.credit - this.inflight.size - (this.revoked?.size ?? 0);
+      case 'window': return this.flow.size + this.credit - this.unsettled;
     }
+  }
+
+  /** Unsettled deliveries the client holds, those the visibility timeout took back included. */
+  get unsettled(): number {
+    return this.inflight.size + (this.revoked?.size ?? 0);
+  }
+
+  /** Whether delivery `id` is this consumer's and not settled yet (taken back or not). */
+  holds(id: DeliveryId): boolean {
+    return this.inflight.has(id) || this.revoked?.has(id) === true;
   }
 
   addCredit(n: number): void {
     this.credit += n;
+  }
+
+  /** Lets its queue hand out what it may now take. */
+  dispatch(): void {
+    this.queue.dispatch();
   }
 
   drain(): number {
@@ -80,7 +99,10 @@ export class Consumer {
       subscription: this.subscription,
     };
     entry.redelivered = true;
-    if (this.flow.kind === 'credit') this.credit--;
+    if (this.flow.kind === 'credit') {
+      if (this.group) this.group.credit--;
+      else this.credit--;
+    }
     if (!this.autoSettle) {
       this.inflight.set(delivery.id, entry);
       if (visibleAgainAt !== undefined) (this.deadlines ??= new Map()).set(delivery.id, visibleAgainAt);
@@ -102,7 +124,12 @@ export class Consumer {
       this.deadlines?.delete(id);
       return [target];
     }
-    if (this.revoked) for (const k of this.revoked) if (k < id) this.revoked.delete(k);
+    return this.releaseThrough(id);
+  }
+
+  /** Removes and returns every unsettled entry delivered up to `id` (and forgets those taken back). */
+  releaseThrough(id: DeliveryId): QueueEntry[] {
+    if (this.revoked) for (const k of this.revoked) if (k <= id) this.revoked.delete(k);
     const out: QueueEntry[] = [];
     for (const [k, v] of this.inflight) {
       if (k > id) break;

@@ -13,6 +13,8 @@ export interface TemporaryDestination {
 export interface RouterEvents {
   /** A durable container (queue, topic, durable subscription) came into being: persist it. */
   created(key: string, meta: Record<string, unknown>): void;
+  /** A queue was made on first use (wildcard consumers may want it). */
+  queueMade(q: Queue): void;
 }
 
 /** Store keys: unique across kinds. */
@@ -58,6 +60,7 @@ export class Router {
     const q = new Queue(queueKey(address.name), { name: address.name, routing: 'anycast' }, 'queue', true, this.host);
     this.queues.set(address.name, q);
     this.events.created(q.key, { kind: 'queue', name: address.name });
+    this.events.queueMade(q);
     return q;
   }
 

@@ -1,6 +1,7 @@
 import type { BrowsedMessage, BrowseOptions, ConsumerId, Outcome, SubscribeOptions } from '../spi/core.js';
 import type { Address, CoreMessage, OutgoingMessage } from '../spi/message.js';
 import type { Consumer } from './consumer.js';
+import type { ConsumerGroup } from './consumer-group.js';
 import type { QueueEntry } from './queue-entry.js';
 import type { Queue } from './queue.js';
 import type { Session } from './session.js';
@@ -17,8 +18,9 @@ export interface SessionHost {
   assertServing(): void;
   completeMessage(to: Address, m: OutgoingMessage, ids: MessageIdSource): CoreMessage;
   route(to: Address, m: CoreMessage, from: Session): Promise<void>;
-  subscribe(session: Session, id: ConsumerId, from: Address, o: SubscribeOptions): Promise<Consumer>;
+  subscribe(session: Session, id: ConsumerId, from: Address, o: SubscribeOptions): Promise<Consumer | ConsumerGroup>;
   closeConsumer(c: Consumer): Promise<void>;
+  closeGroup(g: ConsumerGroup): Promise<void>;
   browse(session: Session, from: Address, o: BrowseOptions): BrowsedMessage[];
   removeDurable(clientId: string, name: string): Promise<void>;
   settleEntry(q: Queue, e: QueueEntry, outcome: Outcome): Promise<void>;

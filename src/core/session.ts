@@ -3,7 +3,8 @@ import type {
 } from '../spi/core.js';
 import { BrokerError } from '../spi/errors.js';
 import type { Address, OutgoingMessage } from '../spi/message.js';
-import { Consumer, type ConsumerOwner } from './consumer.js';
+import type { Consumer, ConsumerOwner } from './consumer.js';
+import { ConsumerGroup } from './consumer-group.js';
 import type { QueueEntry } from './queue-entry.js';
 import { RESOLVED } from './resolved.js';
 import type { SessionHost } from './session-host.js';
@@ -14,7 +15,8 @@ type SessionState = 'open' | 'closing' | 'closed';
 
 /** One protocol connection's view of the core. */
 export class Session implements CoreSession, ConsumerOwner, Origin {
-  readonly consumers = new Map<ConsumerId, Consumer>();
+  /** A consumer of one queue, or of every queue a wildcard names. */
+  readonly consumers = new Map<ConsumerId, Consumer | ConsumerGroup>();
   readonly temporaries = new Set<string>();
   private readonly transactions = new Map<TxId, Transaction>();
   private state: SessionState = 'open';
@@ -72,16 +74,21 @@ export class Session implements CoreSession, ConsumerOwner, Origin {
     this.assertOpen();
     const id = this.nextConsumer++;
     const consumer = await this.host.subscribe(this, id, from, options);
+    // A wildcard consumer's members: those of queues made meanwhile included (see BrokerCore.joinWildcardConsumers).
+    const members = (): Consumer[] => (consumer instanceof ConsumerGroup ? [...consumer.members.values()] : [consumer]);
     if (this.state !== 'open') {
-      consumer.queue.attaching--;
-      await this.host.closeConsumer(consumer);
+      for (const m of members()) m.queue.attaching--;
+      await this.closeConsumer(consumer);
       throw new BrokerError('SESSION_CLOSED');
     }
     this.consumers.set(id, consumer);
     // Deliveries start on the next macrotask, so the adapter has the consumer id before the first one.
     setImmediate(() => {
-      consumer.queue.attaching--;
-      if (!consumer.closed) consumer.queue.addConsumer(consumer);
+      if (consumer instanceof ConsumerGroup) consumer.attached = true;
+      for (const m of members()) {
+        m.queue.attaching--;
+        if (!m.closed) m.queue.addConsumer(m);
+      }
     });
     return id;
   }
@@ -89,7 +96,11 @@ export class Session implements CoreSession, ConsumerOwner, Origin {
   async unsubscribe(consumerId: ConsumerId): Promise<void> {
     const consumer = this.consumer(consumerId);
     this.consumers.delete(consumerId);
-    await this.host.closeConsumer(consumer);
+    await this.closeConsumer(consumer);
+  }
+
+  private closeConsumer(c: Consumer | ConsumerGroup): Promise<void> {
+    return c instanceof ConsumerGroup ? this.host.closeGroup(c) : this.host.closeConsumer(c);
   }
 
   browse(from: Address, options: BrowseOptions = {}): Promise<BrowsedMessage[]> {
@@ -110,7 +121,7 @@ export class Session implements CoreSession, ConsumerOwner, Origin {
   addCredit(consumerId: ConsumerId, n: number): void {
     const c = this.consumer(consumerId);
     c.addCredit(n);
-    c.queue.dispatch();
+    c.dispatch();
   }
 
   drain(consumerId: ConsumerId): number {
@@ -123,21 +134,40 @@ export class Session implements CoreSession, ConsumerOwner, Origin {
       const consumer = this.consumer(consumerId);
       // Looked up before anything is released, so that an unknown tx leaves the deliveries unsettled.
       const tx = options?.tx !== undefined ? this.transaction(options.tx) : undefined;
-      const settled = consumer.release(deliveryId, options?.cumulative === true);
-      if (!settled) throw new BrokerError('NO_SUCH_DELIVERY', `delivery ${deliveryId} is unknown or settled`);
-      // Only deliveries the visibility timeout took back: they are someone else's now.
-      if (settled.length === 0) return RESOLVED;
-      if (tx) {
-        for (const entry of settled) tx.settlements.push({ queue: consumer.queue, entry, outcome });
-        consumer.queue.dispatch();
-        return RESOLVED;
-      }
-      const done = this.applyOutcome(consumer, settled, outcome);
-      consumer.queue.dispatch();
-      return done;
+      const cumulative = options?.cumulative === true;
+      if (consumer instanceof ConsumerGroup) return this.settleInGroup(consumer, deliveryId, outcome, cumulative, tx);
+      return this.settleReleased(consumer, consumer.release(deliveryId, cumulative), deliveryId, outcome, tx);
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /** Applies an outcome to the entries a consumer released for a settlement (or defers it to `tx`). */
+  private settleReleased(consumer: Consumer, settled: QueueEntry[] | undefined, deliveryId: DeliveryId, outcome: Outcome, tx: Transaction | undefined): Promise<void> {
+    if (!settled) throw new BrokerError('NO_SUCH_DELIVERY', `delivery ${deliveryId} is unknown or settled`);
+    // Only deliveries the visibility timeout took back: they are someone else's now.
+    if (settled.length === 0) return RESOLVED;
+    if (tx) {
+      for (const entry of settled) tx.settlements.push({ queue: consumer.queue, entry, outcome });
+      consumer.queue.dispatch();
+      return RESOLVED;
+    }
+    const done = this.applyOutcome(consumer, settled, outcome);
+    consumer.queue.dispatch();
+    return done;
+  }
+
+  /** A wildcard consumer's settlement: by the member that delivered it; cumulative over all members (delivery ids are the session's). */
+  private settleInGroup(g: ConsumerGroup, deliveryId: DeliveryId, outcome: Outcome, cumulative: boolean, tx: Transaction | undefined): Promise<void> {
+    const holder = g.holder(deliveryId);
+    if (!holder) throw new BrokerError('NO_SUCH_DELIVERY', `delivery ${deliveryId} is unknown or settled`);
+    const done = cumulative
+      ? Promise.all([...g.members.values()].map((m) =>
+        this.settleReleased(m, m === holder ? m.release(deliveryId, true) : m.releaseThrough(deliveryId), deliveryId, outcome, tx))).then(() => undefined)
+      : this.settleReleased(holder, holder.release(deliveryId, false), deliveryId, outcome, tx);
+    // The window is the group's: what one queue freed, another may fill.
+    g.dispatch();
+    return done;
   }
 
   private applyOutcome(consumer: Consumer, settled: QueueEntry[], outcome: Outcome): Promise<void> {
@@ -183,7 +213,7 @@ export class Session implements CoreSession, ConsumerOwner, Origin {
   setWritable(writable: boolean): void {
     if (this.writable === writable) return;
     this.writable = writable;
-    if (writable) for (const c of this.consumers.values()) c.queue.dispatch();
+    if (writable) for (const c of this.consumers.values()) c.dispatch();
   }
 
   /** Closes the session; idempotent. */
@@ -192,7 +222,7 @@ export class Session implements CoreSession, ConsumerOwner, Origin {
     this.state = 'closing';
     const work: Promise<void>[] = [];
     // Consumers first: what the rollbacks put back must not be dispatched to this closing session.
-    for (const c of this.consumers.values()) work.push(this.host.closeConsumer(c));
+    for (const c of this.consumers.values()) work.push(this.closeConsumer(c));
     this.consumers.clear();
     for (const tx of this.transactions.values()) work.push(this.host.rollback(tx));
     this.transactions.clear();
@@ -203,7 +233,7 @@ export class Session implements CoreSession, ConsumerOwner, Origin {
     await Promise.all(work);
   }
 
-  private consumer(id: ConsumerId): Consumer {
+  private consumer(id: ConsumerId): Consumer | ConsumerGroup {
     const c = this.consumers.get(id);
     if (!c) throw new BrokerError('NO_SUCH_CONSUMER', `consumer ${id} does not exist`);
     return c;

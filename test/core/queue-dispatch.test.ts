@@ -260,11 +260,11 @@ describe('selectors on queue consumers', () => {
 });
 
 describe('addresses', () => {
-  it('refuses wildcards and empty names on queues with INVALID_ADDRESS', async () => {
+  it('refuses sends to wildcard queue names, misplaced `>` and empty names with INVALID_ADDRESS', async () => {
     const { session } = connect(core);
     await expectCode(session.send(queue('a.*'), msg('x')), 'INVALID_ADDRESS');
     await expectCode(session.send(queue(''), msg('x')), 'INVALID_ADDRESS');
-    await expectCode(session.subscribe(queue('a.>'), { flow: { kind: 'unbounded' } }), 'INVALID_ADDRESS');
+    await expectCode(session.subscribe(queue('a.>.b'), { flow: { kind: 'unbounded' } }), 'INVALID_ADDRESS');
   });
 
   it('refuses to work on a closed session with SESSION_CLOSED', async () => {

@@ -288,6 +288,19 @@ describe('outcomes', () => {
     expect(dead[0]!.message.body).toBe('payload');
   });
 
+  it('a receiver on a queue wildcard gets what is sent to every queue it names', async () => {
+    const c = await client();
+    const base = unique('wq');
+    const receiver = await openReceiver(c, { source: `queue://${base}.>` });
+    const got = receive(receiver, 2);
+    for (const leaf of ['a', 'b.c']) {
+      const sender = await openSender(c, `queue://${base}.${leaf}`);
+      await whenSendable(sender);
+      await send(sender, { body: leaf });
+    }
+    expect((await got).map((r) => r.message.body).sort()).toEqual(['a', 'b.c']);
+  });
+
   it('takes back a delivery left unsettled past the visibility timeout; its late accept is harmless', async () => {
     const q = unique('queue://vis.jobs');
     const c = await client();

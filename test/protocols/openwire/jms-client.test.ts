@@ -6,7 +6,7 @@ describe('ActiveMQ JMS client against the OpenWire adapter', () => {
   const fixture = useJavaClientBroker();
 
   const scenarios = [
-    'queue-headers', 'message-types', 'topics', 'ack-auto', 'ack-client', 'prefetched-not-redelivered', 'ack-dups-ok', 'ack-individual', 'transactions',
+    'queue-headers', 'message-types', 'topics', 'ack-auto', 'ack-client', 'prefetched-not-redelivered', 'wildcard-queue', 'ack-dups-ok', 'ack-individual', 'transactions',
     'dead-letter', 'durable', 'selectors', 'browser', 'scheduled', 'consumer-options', 'request-reply', 'expiration', 'priority', 'async-sends', 'prefetch-zero',
     'producer-window', 'client-id', 'large-message', 'compression', 'oneway-errors',
   ];

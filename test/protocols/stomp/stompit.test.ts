@@ -80,6 +80,20 @@ describe.each(transports)('stompit over $name', ({ options }) => {
     await Promise.all([slow.disconnect(), fast.disconnect()]);
   });
 
+  it('consumes every queue a wildcard names, with each MESSAGE naming its own queue', async () => {
+    const base = stomp.name('w');
+    const c = await open();
+    await c.send({ destination: `/queue/${base}.eu` }, 'eu');
+    const sub = await c.subscribe({ destination: `/queue/${base}.>`, ack: 'client-individual' });
+    await c.send({ destination: `/queue/${base}.us.east` }, 'us');
+    const got = await sub.next(2);
+    expect(got.map((m) => [m.body, m.headers.destination])).toEqual([['eu', `/queue/${base}.eu`], ['us', `/queue/${base}.us.east`]]);
+    for (const m of got) await c.ack(m);
+    await c.barrier();
+    expect(stomp.broker.core.stats().destinations.filter((d) => d.name.startsWith(base)).map((d) => d.depth)).toEqual([0, 0]);
+    await c.disconnect();
+  });
+
   it('drops a SEND that repeats an _AMQ_DUPL_ID, with a RECEIPT as for the first', async () => {
     const q = stomp.name('q');
     const c = await open();

@@ -54,6 +54,7 @@ public class JmsScenarios {
             case "ack-auto": ackAuto(); break;
             case "ack-client": ackClient(); break;
             case "prefetched-not-redelivered": prefetchedNotRedelivered(); break;
+            case "wildcard-queue": wildcardQueue(); break;
             case "ack-dups-ok": ackDupsOk(); break;
             case "ack-individual": ackIndividual(); break;
             case "transactions": transactions(); break;
@@ -334,6 +335,26 @@ public class JmsScenarios {
         }
         again.receive(100);
         first.acknowledge();
+        c.close();
+    }
+
+    /** A consumer of `base.>` as a queue gets what is sent to every queue below base, each with its own JMSDestination. */
+    static void wildcardQueue() throws Exception {
+        Connection c = connect(null);
+        Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        String base = name("wild");
+        sendTexts(s, s.createQueue(base + ".eu"), "eu");
+        MessageConsumer consumer = s.createConsumer(s.createQueue(base + ".>"));
+        sendTexts(s, s.createQueue(base + ".us.east"), "us");
+        sendTexts(s, s.createQueue(name("elsewhere")), "not for the wildcard");
+        java.util.Map<String, String> got = new java.util.TreeMap<>();
+        for (int i = 0; i < 2; i++) {
+            Message m = consumer.receive(5000);
+            got.put(text(m), ((Queue) m.getJMSDestination()).getQueueName());
+        }
+        eq(base + ".eu", got.get("eu"), "from the queue made before the consumer");
+        eq(base + ".us.east", got.get("us"), "from a queue made after it");
+        check(consumer.receive(300) == null, "nothing from other queues");
         c.close();
     }
 
