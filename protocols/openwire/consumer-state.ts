@@ -1,4 +1,4 @@
-import type { ConsumerId as CoreConsumerId, CoreSession, DeliveryId } from '../../src/spi/index.js';
+import { isBrokerError, type ConsumerId as CoreConsumerId, type CoreSession, type DeliveryId } from '../../src/spi/index.js';
 import type { ConsumerInfo } from './codec/commands.js';
 
 /** One message dispatched to a consumer and not yet settled, keyed by its broker sequence id. */
@@ -111,7 +111,12 @@ export class ConsumerState {
   /** Takes back unused credit (a pull that timed out). */
   drain(): void {
     for (const id of this.coreIds) {
-      this.session.drain(id);
+      try {
+        this.session.drain(id);
+      } catch (e) {
+        // The core already closed it (its temporary queue was deleted): nothing left to drain.
+        if (!isBrokerError(e) || (e.code !== 'NO_SUCH_CONSUMER' && e.code !== 'SESSION_CLOSED')) throw e;
+      }
       this.credit.set(id, 0);
     }
   }

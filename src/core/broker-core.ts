@@ -315,11 +315,23 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     if (!this.config.scheduledDelivery && !this.policies.any) return undefined;
     const now = Date.now();
     // Refuses at the send (in a transaction too) the schedules it cannot honour.
-    if (this.config.scheduledDelivery) scheduledRepeatTimes(m.properties, now, this.config.maxScheduledRepeats);
+    if (this.config.scheduledDelivery) this.checkRepeats(m, now);
     const own = this.config.scheduledDelivery ? scheduledDeliveryTime(m.properties, now) : undefined;
     if (own !== undefined || !this.policies.any) return own;
     const delay = this.policies.of(to.name).deliveryDelayMs;
     return delay > 0 ? now + delay : undefined;
+  }
+
+  /**
+   * Refuses repeats the broker cannot honour (see scheduledRepeatTimes), and those whose copies
+   * would count for more than an eighth of the memory limit: each copy counts its body until it
+   * is consumed, so they would hold every producer back.
+   */
+  private checkRepeats(m: OutgoingMessage, now: number): void {
+    const copies = scheduledRepeatTimes(m.properties, now, this.config.maxScheduledRepeats).length + 1;
+    if (copies > 1 && copies * m.body.length > this.config.memoryLimitBytes / 8) {
+      throw new BrokerError('RESOURCE_LIMIT', `${copies} scheduled copies of ${m.body.length} bytes exceed an eighth of core.memoryLimitBytes`);
+    }
   }
 
   /** Synchronous unless producers must wait for memory or the message for the store. */
@@ -566,8 +578,9 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     for (const [name, q] of this.router.queues) {
       if (this.router.temporaries.has(name)) continue;
       matching.match(name, () => {
+        if (group.members.has(q)) return;
         q.attaching++;
-        group.members.set(q, this.memberOf(group, q));
+        group.add(q, this.memberOf(group, q));
       });
     }
     this.wildcardGroups.add(from.name, group);
@@ -584,7 +597,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     this.wildcardGroups.match(q.address.name, (g) => {
       if (g.closed || g.members.has(q)) return;
       const member = this.memberOf(g, q);
-      g.members.set(q, member);
+      g.add(q, member);
       if (g.attached) q.addConsumer(member);
       else q.attaching++;
     });
@@ -604,8 +617,7 @@ export class BrokerCore implements Core, SessionHost, QueueHost {
     const q = c.queue;
     q.removeConsumer(c);
     // Unsettled deliveries go back, counted as an attempt (as ActiveMQ does) but never dead-lettered for it.
-    const back = [...c.inflight.values()];
-    c.inflight.clear();
+    const back = c.releaseAll();
     await Promise.all(back.map((e) => q.requeue(e, true, false)));
     const sub = q.subscription;
     if (sub && !sub.durable && q.consumers.length + q.attaching === 0) this.dropQueue(q, sub);

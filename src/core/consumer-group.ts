@@ -11,8 +11,14 @@ import type { Selector } from './selector/index.js';
  */
 export class ConsumerGroup {
   readonly members = new Map<Queue, Consumer>();
+  /** The members' queues in the order they joined, for dispatch in turn. */
+  private readonly queues: Queue[] = [];
+  /** Where the next dispatch() starts, so that no queue always comes first. */
+  private turn = 0;
   /** Credit granted and not yet used, for all members together. */
   credit: number;
+  /** Unsettled deliveries of all members (taken-back ones included): what fills the window. */
+  held = 0;
   /** Set once Session.subscribe attached the members (the adapter has the consumer id by then). */
   attached = false;
   closed = false;
@@ -35,11 +41,7 @@ export class ConsumerGroup {
     switch (flow.kind) {
       case 'unbounded': return Number.POSITIVE_INFINITY;
       case 'credit': return this.credit;
-      case 'window': {
-        let held = 0;
-        for (const m of this.members.values()) held += m.unsettled;
-        return flow.size + this.credit - held;
-      }
+      case 'window': return flow.size + this.credit - this.held;
     }
   }
 
@@ -60,8 +62,15 @@ export class ConsumerGroup {
     return undefined;
   }
 
-  /** Lets every member's queue hand out what the group may now take. */
+  add(q: Queue, member: Consumer): void {
+    this.members.set(q, member);
+    this.queues.push(q);
+  }
+
+  /** Lets the members' queues hand out what the group may now take, starting one further each time. */
   dispatch(): void {
-    for (const q of this.members.keys()) q.dispatch();
+    const n = this.queues.length;
+    for (let i = 0; i < n && this.capacity() > 0; i++) this.queues[(this.turn + i) % n]!.dispatch();
+    if (n > 0) this.turn = (this.turn + 1) % n;
   }
 }

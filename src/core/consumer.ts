@@ -105,6 +105,7 @@ export class Consumer {
     }
     if (!this.autoSettle) {
       this.inflight.set(delivery.id, entry);
+      if (this.group) this.group.held++;
       if (visibleAgainAt !== undefined) (this.deadlines ??= new Map()).set(delivery.id, visibleAgainAt);
     }
     return delivery;
@@ -115,6 +116,37 @@ export class Consumer {
    * none if it names only deliveries taken back meanwhile; undefined if it names no delivery.
    */
   release(id: DeliveryId, cumulative: boolean): QueueEntry[] | undefined {
+    const before = this.unsettled;
+    const out = this.drop(id, cumulative);
+    this.unsettledChanged(before);
+    return out;
+  }
+
+  /** Removes and returns every unsettled entry delivered up to `id` (and forgets those taken back). */
+  releaseThrough(id: DeliveryId): QueueEntry[] {
+    const before = this.unsettled;
+    const out = this.dropThrough(id);
+    this.unsettledChanged(before);
+    return out;
+  }
+
+  /** Removes and returns every unsettled entry, and forgets those taken back (the consumer is closing). */
+  releaseAll(): QueueEntry[] {
+    const before = this.unsettled;
+    const out = [...this.inflight.values()];
+    this.inflight.clear();
+    this.deadlines = undefined;
+    this.revoked = undefined;
+    this.unsettledChanged(before);
+    return out;
+  }
+
+  /** A wildcard consumer's window counts what all its members hold. */
+  private unsettledChanged(before: number): void {
+    if (this.group) this.group.held += this.unsettled - before;
+  }
+
+  private drop(id: DeliveryId, cumulative: boolean): QueueEntry[] | undefined {
     const target = this.inflight.get(id);
     const takenBack = this.revoked?.delete(id) === true;
     if (!target && !takenBack) return undefined;
@@ -124,11 +156,10 @@ export class Consumer {
       this.deadlines?.delete(id);
       return [target];
     }
-    return this.releaseThrough(id);
+    return this.dropThrough(id);
   }
 
-  /** Removes and returns every unsettled entry delivered up to `id` (and forgets those taken back). */
-  releaseThrough(id: DeliveryId): QueueEntry[] {
+  private dropThrough(id: DeliveryId): QueueEntry[] {
     if (this.revoked) for (const k of this.revoked) if (k <= id) this.revoked.delete(k);
     const out: QueueEntry[] = [];
     for (const [k, v] of this.inflight) {
@@ -144,6 +175,7 @@ export class Consumer {
   takeBackOverdue(now: number): QueueEntry[] {
     const out: QueueEntry[] = [];
     if (!this.deadlines) return out;
+    const before = this.unsettled;
     for (const [id, at] of this.deadlines) {
       if (at > now) break;
       this.deadlines.delete(id);
@@ -155,6 +187,7 @@ export class Consumer {
       if (revoked.size > MAX_REVOKED) revoked.delete(revoked.values().next().value!);
       out.push(entry);
     }
+    this.unsettledChanged(before);
     return out;
   }
 }

@@ -13,6 +13,9 @@ import { newTransaction, type Transaction } from './transaction.js';
 
 type SessionState = 'open' | 'closing' | 'closed';
 
+/** For settlements whose freed window is dispatched once afterwards. */
+const NO_DISPATCH = { dispatch(): void {} };
+
 /** One protocol connection's view of the core. */
 export class Session implements CoreSession, ConsumerOwner, Origin {
   /** A consumer of one queue, or of every queue a wildcard names. */
@@ -142,18 +145,20 @@ export class Session implements CoreSession, ConsumerOwner, Origin {
     }
   }
 
-  /** Applies an outcome to the entries a consumer released for a settlement (or defers it to `tx`). */
-  private settleReleased(consumer: Consumer, settled: QueueEntry[] | undefined, deliveryId: DeliveryId, outcome: Outcome, tx: Transaction | undefined): Promise<void> {
+  /**
+   * Applies an outcome to the entries a consumer released for a settlement (or defers it to `tx`),
+   * then lets `freed` dispatch into the window it freed.
+   */
+  private settleReleased(
+    consumer: Consumer, settled: QueueEntry[] | undefined, deliveryId: DeliveryId, outcome: Outcome, tx: Transaction | undefined,
+    freed: { dispatch(): void } = consumer,
+  ): Promise<void> {
     if (!settled) throw new BrokerError('NO_SUCH_DELIVERY', `delivery ${deliveryId} is unknown or settled`);
-    // Only deliveries the visibility timeout took back: they are someone else's now.
-    if (settled.length === 0) return RESOLVED;
-    if (tx) {
-      for (const entry of settled) tx.settlements.push({ queue: consumer.queue, entry, outcome });
-      consumer.queue.dispatch();
-      return RESOLVED;
-    }
-    const done = this.applyOutcome(consumer, settled, outcome);
-    consumer.queue.dispatch();
+    let done = RESOLVED;
+    // None: deliveries the visibility timeout took back, someone else's now (their slots are free).
+    if (tx) for (const entry of settled) tx.settlements.push({ queue: consumer.queue, entry, outcome });
+    else if (settled.length > 0) done = this.applyOutcome(consumer, settled, outcome);
+    freed.dispatch();
     return done;
   }
 
@@ -161,13 +166,12 @@ export class Session implements CoreSession, ConsumerOwner, Origin {
   private settleInGroup(g: ConsumerGroup, deliveryId: DeliveryId, outcome: Outcome, cumulative: boolean, tx: Transaction | undefined): Promise<void> {
     const holder = g.holder(deliveryId);
     if (!holder) throw new BrokerError('NO_SUCH_DELIVERY', `delivery ${deliveryId} is unknown or settled`);
-    const done = cumulative
-      ? Promise.all([...g.members.values()].map((m) =>
-        this.settleReleased(m, m === holder ? m.release(deliveryId, true) : m.releaseThrough(deliveryId), deliveryId, outcome, tx))).then(() => undefined)
-      : this.settleReleased(holder, holder.release(deliveryId, false), deliveryId, outcome, tx);
-    // The window is the group's: what one queue freed, another may fill.
+    // The window is the group's: what one queue freed, the queues fill in turn (g.dispatch()).
+    if (!cumulative) return this.settleReleased(holder, holder.release(deliveryId, false), deliveryId, outcome, tx, g);
+    const done = [...g.members.values()].map((m) =>
+      this.settleReleased(m, m === holder ? m.release(deliveryId, true) : m.releaseThrough(deliveryId), deliveryId, outcome, tx, NO_DISPATCH));
     g.dispatch();
-    return done;
+    return Promise.all(done).then(() => undefined);
   }
 
   private applyOutcome(consumer: Consumer, settled: QueueEntry[], outcome: Outcome): Promise<void> {

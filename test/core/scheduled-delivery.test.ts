@@ -104,6 +104,9 @@ describe('scheduled delivery (AMQ_SCHEDULED_DELAY)', () => {
     await expectCode(session.send(queue('q'), msg('cron', { properties: { AMQ_SCHEDULED_CRON: '* * * * *' } })), 'INVALID_MESSAGE');
     await expectCode(session.send(queue('q'), msg('endless', { properties: { AMQ_SCHEDULED_DELAY: 10, AMQ_SCHEDULED_REPEAT: -1 } })), 'INVALID_MESSAGE');
     await expectCode(session.send(queue('q'), msg('huge', { properties: { AMQ_SCHEDULED_DELAY: 10, AMQ_SCHEDULED_REPEAT: 1001 } })), 'INVALID_MESSAGE');
+    const small = connect(await cores.start({ memoryLimitBytes: 80_000 }));
+    await small.session.send(queue('q'), msg('x'.repeat(1000), { properties: { AMQ_SCHEDULED_DELAY: 10, AMQ_SCHEDULED_REPEAT: 9 } }));
+    await expectCode(small.session.send(queue('q'), msg('x'.repeat(1000), { properties: { AMQ_SCHEDULED_DELAY: 10, AMQ_SCHEDULED_REPEAT: 10 } })), 'RESOURCE_LIMIT');
     const strict = connect(await cores.start({ maxScheduledRepeats: 2 }));
     await strict.session.send(queue('q'), msg('two', { properties: { AMQ_SCHEDULED_DELAY: 10, AMQ_SCHEDULED_REPEAT: 2 } }));
     await expectCode(strict.session.send(queue('q'), msg('three', { properties: { AMQ_SCHEDULED_DELAY: 10, AMQ_SCHEDULED_REPEAT: 3 } })), 'INVALID_MESSAGE');

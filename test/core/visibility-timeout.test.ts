@@ -36,6 +36,20 @@ describe('visibility timeout (core.policies visibilityTimeoutMs, SQS VisibilityT
     expect(stateOf(core, 'vis.a')).toMatchObject({ depth: 0, inflight: 0 });
   });
 
+  it('frees the window slot of a taken-back delivery when the client settles it late', async () => {
+    const core = await cores.start();
+    const { session, sink } = connect(core);
+    const c = await session.subscribe(queue('vis.g'), { flow: { kind: 'window', size: 1 } });
+    await session.send(queue('vis.g'), msg('job'));
+    await flush();
+    core.takeBackOverdue(later(TIMEOUT + 1000));
+    await flush();
+    expect(sink.of(c)).toHaveLength(1); // back in the queue, but the client's copy still fills its window
+    await session.settle(c, sink.of(c)[0]!.id, 'accepted');
+    await flush();
+    expect(sink.of(c).map((d) => d.deliveryCount)).toEqual([1, 2]);
+  });
+
   it('counts each take-back as a failed receive: past maxRedeliveries the message is dead-lettered', async () => {
     const core = await cores.start();
     const { session, sink } = connect(core);

@@ -81,6 +81,19 @@ describe('wildcard queue consumers (ActiveMQ: a queue consumer on `orders.>`)', 
     expect(bodies(sink.of(c))).toEqual(['raced']);
   });
 
+  it('take turns between the queues when the window frees up, so a busy queue does not starve the others', async () => {
+    const core = await cores.start();
+    const { session, sink } = connect(core);
+    for (let i = 0; i < 4; i++) await session.send(queue('busy.a'), msg(`a${i}`));
+    await session.send(queue('busy.b'), msg('b0'));
+    const c = await session.subscribe(queue('busy.*'), { flow: { kind: 'window', size: 1 } });
+    for (let i = 0; i < 3; i++) {
+      await session.settle(c, sink.last(c).id, 'accepted');
+      await flush();
+    }
+    expect(bodies(sink.of(c)).slice(0, 3)).toContain('b0');
+  });
+
   it('leave temporary queues alone, and refuse sends to a wildcard', async () => {
     const core = await cores.start();
     const { session, sink } = connect(core);
