@@ -308,7 +308,6 @@ public class JmsScenarios {
         c.close();
     }
 
-    /** CLIENT_ACKNOWLEDGE: unacknowledged messages come back redelivered; acknowledge() takes all. */
     /**
      * A closed consumer's messages come back marked redelivered only if the application got them:
      * the merely prefetched ones are not (RemoveInfo.lastDeliveredSequenceId, as ActiveMQ does it).
@@ -358,6 +357,7 @@ public class JmsScenarios {
         c.close();
     }
 
+    /** CLIENT_ACKNOWLEDGE: unacknowledged messages come back redelivered; acknowledge() takes all. */
     static void ackClient() throws Exception {
         Connection c = connect(null);
         Session s = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
