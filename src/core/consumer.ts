@@ -116,6 +116,8 @@ export class Consumer {
    * none if it names only deliveries taken back meanwhile; undefined if it names no delivery.
    */
   release(id: DeliveryId, cumulative: boolean): QueueEntry[] | undefined {
+    // Every acknowledgement comes here: only a wildcard consumer's member keeps a count up to date.
+    if (!this.group) return this.drop(id, cumulative);
     const before = this.unsettled;
     const out = this.drop(id, cumulative);
     this.unsettledChanged(before);

@@ -83,7 +83,7 @@ async function startBrowse(c: OpenWireConnection, state: ConsumerState, addresse
 }
 
 /** RemoveInfo.lastDeliveredSequenceId when the client does not say (a session or connection going). */
-export const LAST_DELIVERED_UNKNOWN = -2;
+const LAST_DELIVERED_UNKNOWN = -2;
 
 /**
  * RemoveInfo(ConsumerId): unsettled messages go back to their queue. Those handed to the

@@ -597,7 +597,7 @@ public class JmsScenarios {
         c.close();
     }
 
-    /** ActiveMQ's scheduled delivery: AMQ_SCHEDULED_DELAY holds a message back for that long. */
+    /** ActiveMQ's scheduled delivery: AMQ_SCHEDULED_DELAY holds a message back, _PERIOD and _REPEAT repeat it. */
     static void scheduled() throws Exception {
         Connection c = connect(null);
         Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
